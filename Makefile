@@ -1,0 +1,48 @@
+# The one interface between the components: CI and the README call these targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DISRUPTIONS_HOME ?= $(CURDIR)/data
+
+.PHONY: help venv system-deps demo test lint format bench clean
+
+help:
+	@echo "make demo   - generate the national sample and run the nightly pipeline through Airflow"
+	@echo "make test   - lint, then every test (unit, dbt, GX, Airflow, browser)"
+	@echo "make bench  - scale benchmarks (BENCH_ROWS=10000000 for 10M rows)"
+
+# The virtualenv is rebuilt whenever the lock file changes.
+$(BIN)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+venv: $(BIN)/.installed
+
+# Debian packages the end-to-end tests use for real: PostgreSQL (the docker-compose
+# topology without Docker) and Chromium (the report rendered in a real browser).
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+demo: venv
+	$(BIN)/disruptions demo
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: venv system-deps lint
+	$(BIN)/python -m pytest
+
+bench: venv
+	$(BIN)/python -m benchmarks.run --rows $${BENCH_ROWS:-1000000}
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

@@ -1,0 +1,226 @@
+"""The working warehouse: its tables, and the one-writer-at-a-time rule.
+
+DuckDB allows a single writer process per file. Every step that writes (ingest,
+validation, dbt, alerts, release/discard, publish) takes `writer_lock` first, so two
+runs triggered at once queue instead of failing with a lock error. Readers never open
+this file: they read the published copy (see publish.py).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from disruptions.config import Settings
+
+# Lineage columns every raw table carries. Load order is (batch_id, line_number):
+# batch ids come from a sequence, so a later file always has a larger id.
+RAW_DISRUPTIONS_DDL = """
+CREATE TABLE IF NOT EXISTS raw.disruptions (
+    disruption_id   VARCHAR   NOT NULL,
+    ocg_id          VARCHAR   NOT NULL,
+    disruption_date DATE      NOT NULL,
+    recorded_at     TIMESTAMP NOT NULL,  -- UTC
+    impact          VARCHAR   NOT NULL,
+    strand          VARCHAR   NOT NULL,
+    tactic          VARCHAR   NOT NULL,
+    lead_agency     VARCHAR   NOT NULL,
+    force_area      VARCHAR   NOT NULL,
+    status          VARCHAR   NOT NULL,
+    operation       VARCHAR,
+    rationale       VARCHAR,             -- sensitive: never selected beyond raw
+    batch_id        BIGINT    NOT NULL,
+    source_file     VARCHAR   NOT NULL,
+    line_number     BIGINT    NOT NULL,
+    loaded_at       TIMESTAMP NOT NULL
+)
+"""
+
+RAW_OCG_ASSESSMENTS_DDL = """
+CREATE TABLE IF NOT EXISTS raw.ocg_assessments (
+    ocg_id             VARCHAR   NOT NULL,
+    assessed_on        DATE      NOT NULL,
+    threat_score       INTEGER   NOT NULL,
+    band               VARCHAR   NOT NULL,
+    status             VARCHAR   NOT NULL,
+    archive_reason     VARCHAR,
+    lead_force         VARCHAR   NOT NULL,
+    principal_activity VARCHAR,
+    member_count       INTEGER,
+    batch_id           BIGINT    NOT NULL,
+    source_file        VARCHAR   NOT NULL,
+    line_number        BIGINT    NOT NULL,
+    loaded_at          TIMESTAMP NOT NULL
+)
+"""
+
+AUDIT_DDL = [
+    "CREATE SEQUENCE IF NOT EXISTS audit.batch_id_seq START 1",
+    "CREATE SEQUENCE IF NOT EXISTS audit.alert_id_seq START 1",
+    """
+    CREATE TABLE IF NOT EXISTS audit.load_batches (
+        batch_id         BIGINT PRIMARY KEY,
+        feed             VARCHAR,          -- NULL when the file name matches no feed
+        source_file      VARCHAR NOT NULL, -- path relative to the landing folder
+        sha256           VARCHAR,
+        rows_read        BIGINT,
+        rows_loaded      BIGINT,
+        rows_quarantined BIGINT,
+        status           VARCHAR NOT NULL, -- loaded | duplicate_file | rejected_file | held
+        message          VARCHAR,
+        started_at       TIMESTAMP NOT NULL,
+        finished_at      TIMESTAMP,
+        run_id           VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.quarantine (
+        batch_id    BIGINT  NOT NULL,
+        source_file VARCHAR NOT NULL,
+        line_number BIGINT,
+        record      JSON,     -- the original values, as read
+        reasons     VARCHAR   -- every reason, '; '-separated, readable by a person
+    )
+    """,
+    # One row per batch validated by its feed suite. A batch with status 'loaded' and no
+    # row here has not been validated yet (for example after a crash) and is picked up
+    # by the next validation step.
+    """
+    CREATE TABLE IF NOT EXISTS audit.batch_validations (
+        batch_id          BIGINT  NOT NULL,
+        suite_name        VARCHAR NOT NULL,
+        success           BOOLEAN NOT NULL,
+        critical_failures INTEGER NOT NULL,
+        warning_failures  INTEGER NOT NULL,
+        validated_at      TIMESTAMP NOT NULL,
+        run_id            VARCHAR,
+        summary           JSON
+    )
+    """,
+    # The data steward's decision on a held batch: released or discarded.
+    """
+    CREATE TABLE IF NOT EXISTS audit.batch_decisions (
+        batch_id   BIGINT  NOT NULL,
+        decision   VARCHAR NOT NULL, -- released | discarded
+        decided_at TIMESTAMP NOT NULL,
+        decided_by VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.dq_alerts (
+        alert_id  BIGINT PRIMARY KEY,
+        raised_at TIMESTAMP NOT NULL,
+        run_id    VARCHAR,
+        severity  VARCHAR NOT NULL, -- critical | warning
+        source    VARCHAR NOT NULL, -- e.g. ingest, batch_validation, mart_validation, airflow
+        subject   VARCHAR NOT NULL,
+        message   VARCHAR NOT NULL,
+        details   JSON
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.alert_deliveries (
+        alert_id     BIGINT  NOT NULL,
+        channel      VARCHAR NOT NULL, -- email | webhook
+        attempt      INTEGER NOT NULL,
+        succeeded    BOOLEAN NOT NULL,
+        error        VARCHAR,
+        attempted_at TIMESTAMP NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.pipeline_runs (
+        run_id      VARCHAR NOT NULL,
+        as_of       DATE,
+        step        VARCHAR NOT NULL,
+        status      VARCHAR NOT NULL, -- running | success | failed
+        started_at  TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        message     VARCHAR
+    )
+    """,
+]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and audit tables if they do not exist. Safe to call every time."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+    con.execute(RAW_DISRUPTIONS_DDL)
+    con.execute(RAW_OCG_ASSESSMENTS_DDL)
+    for statement in AUDIT_DDL:
+        con.execute(statement)
+
+
+# Locks this process already holds, by path, with their nesting depth: a step that holds
+# the lock may call a helper (an alert, say) that asks for it again.
+_held_locks: dict[str, int] = {}
+_held_locks_guard = threading.Lock()
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another writer held the warehouse for longer than the configured timeout."""
+
+
+@contextmanager
+def writer_lock(settings: Settings, timeout_seconds: float | None = None) -> Iterator[None]:
+    """Hold the single-writer lock on the warehouse for the duration of the block.
+
+    An OS file lock rather than DuckDB's own: DuckDB fails at once when another process
+    writes, whereas this waits its turn. The kernel drops the lock if the holder dies.
+    """
+    settings.home.mkdir(parents=True, exist_ok=True)
+    key = str(settings.writer_lock_path)
+    with _held_locks_guard:
+        if _held_locks.get(key):
+            _held_locks[key] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _held_locks_guard:
+                _held_locks[key] -= 1
+        return
+    timeout = settings.writer_lock_timeout_seconds if timeout_seconds is None else timeout_seconds
+    deadline = time.monotonic() + timeout
+    with open(settings.writer_lock_path, "a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusyError(
+                        f"{settings.warehouse_path}: another run has held the warehouse "
+                        f"for more than {timeout:.0f}s"
+                    ) from None
+                time.sleep(0.2)
+        with _held_locks_guard:
+            _held_locks[key] = 1
+        try:
+            yield
+        finally:
+            with _held_locks_guard:
+                _held_locks[key] = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def open_warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Take the writer lock, open the warehouse read-write and make sure its tables exist."""
+    with writer_lock(settings):
+        settings.home.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(settings.warehouse_path))
+        try:
+            ensure_schema(con)
+            yield con
+        finally:
+            con.close()
