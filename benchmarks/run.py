@@ -1,0 +1,242 @@
+"""`make bench`: every pipeline phase at national scale and beyond, against the DuckDB floor.
+
+For N disruption rows (plus proportional OCGs and assessments) it generates the data once
+with the project's generator, then, for each repetition, in a fresh DISRUPTIONS_HOME:
+ingest → batch validation → dbt build → mart validation → publish, each phase in its own
+process; then the whole run through Airflow in another fresh home; then the floor (one plain
+DuckDB process reading the same files and computing per-OCG impact counts in one query).
+Finally the incremental night: 1% new rows and amendments on top of the loaded history.
+
+Medians over the repetitions, ratios to the floor measured in the same run, and peak RSS
+per phase are printed as a table and written as JSON for later runs to compare against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parent.parent
+AS_OF = date(2026, 10, 31)
+# The demo's proportions: 4,500 OCGs for about 65,000 disruption rows.
+OCGS_PER_DISRUPTION = 4500 / 65000
+PIPELINE_PHASES = ("ingest", "validate_batches", "dbt_build", "validate_marts", "publish")
+NIGHT_PHASES = PIPELINE_PHASES
+
+
+def measure_rss(phase: str, home: Path, landing: Path) -> tuple[float, float]:
+    """Run one phase in its own process; return its wall seconds and peak RSS in MiB.
+
+    wait4 gives the rusage of exactly that child, so phases do not blur into each other.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.phase", phase, str(home), AS_OF.isoformat()]
+        + [str(landing)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DISRUPTIONS_LANDING_SETTLE_SECONDS": "0"},
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    stdout, stderr = process.stdout.read(), process.stderr.read()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark phase {phase} failed:\n{stderr[-3000:]}")
+    json.loads(stdout.strip().splitlines()[-1])
+    return wall, usage.ru_maxrss / 1024
+
+
+def generate_history(data_dir: Path, rows: int, seed: int) -> Path:
+    """Generate the benchmark's feeds once; reuse them when the same size is asked again."""
+    from disruptions.synth import generate_feeds
+
+    landing = data_dir / f"landing-{rows}"
+    marker = landing / ".complete"
+    if marker.exists():
+        return landing
+    shutil.rmtree(landing, ignore_errors=True)
+    ocgs = max(100, round(rows * OCGS_PER_DISRUPTION))
+    started = time.perf_counter()
+    generate_feeds(landing, ocgs=ocgs, disruptions=rows, seed=seed, layout="single", end_date=AS_OF)
+    print(f"generated {rows:,} disruption rows in {time.perf_counter() - started:.1f}s", flush=True)
+    marker.touch()
+    return landing
+
+
+def fresh_home(data_dir: Path, name: str) -> Path:
+    home = data_dir / name
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    return home
+
+
+def marts_fingerprint(warehouse: Path) -> dict[str, str]:
+    """A content hash per mart, to prove incremental and full-refresh builds agree."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = [
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'marts' ORDER BY 1"
+            ).fetchall()
+        ]
+        return {
+            table: str(
+                con.execute(
+                    f"SELECT count(*), sum(hash(t)) FROM (SELECT * FROM marts.{table}) AS t"
+                ).fetchone()
+            )
+            for table in tables
+        }
+    finally:
+        con.close()
+
+
+def incremental_night(data_dir: Path, landing: Path, rows: int, seed: int) -> dict:
+    """Load the history, add 1% new rows and amendments, and time the nightly run."""
+    from disruptions.synth import generate_increment
+
+    home = fresh_home(data_dir, "home-incremental")
+    night_landing = data_dir / "landing-incremental"
+    shutil.rmtree(night_landing, ignore_errors=True)
+    shutil.copytree(landing, night_landing, ignore=shutil.ignore_patterns(".complete"))
+    full_seconds = sum(measure_rss(p, home, night_landing)[0] for p in PIPELINE_PHASES)
+
+    ocgs = max(100, round(rows * OCGS_PER_DISRUPTION))
+    generate_increment(
+        night_landing, base_ocgs=ocgs, base_disruptions=rows, seed=seed, end_date=AS_OF
+    )
+    night = {phase: measure_rss(phase, home, night_landing)[0] for phase in NIGHT_PHASES}
+    night_seconds = sum(night.values())
+    incremental = marts_fingerprint(home / "warehouse.duckdb")
+
+    shutil.copy(home / "warehouse.duckdb", data_dir / "warehouse-full-refresh.duckdb")
+    refresh_home = fresh_home(data_dir, "home-full-refresh")
+    shutil.move(data_dir / "warehouse-full-refresh.duckdb", refresh_home / "warehouse.duckdb")
+    measure_rss("dbt_build_full_refresh", refresh_home, night_landing)
+    full_refresh = marts_fingerprint(refresh_home / "warehouse.duckdb")
+    return {
+        "full_run_seconds": full_seconds,
+        "night_seconds": night_seconds,
+        "night_phases": night,
+        "night_share_of_full": night_seconds / full_seconds,
+        "identical_to_full_refresh": incremental == full_refresh,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2015)
+    parser.add_argument("--data-dir", type=Path, default=REPO / "bench-data")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--skip-airflow", action="store_true")
+    parser.add_argument("--skip-incremental", action="store_true")
+    args = parser.parse_args()
+
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    landing = generate_history(args.data_dir, args.rows, args.seed)
+
+    samples: dict[str, list[float]] = {}
+    peak_rss: dict[str, float] = {}
+
+    def record(phase: str, seconds: float, rss: float) -> None:
+        samples.setdefault(phase, []).append(seconds)
+        peak_rss[phase] = max(peak_rss.get(phase, 0.0), rss)
+        print(f"  {phase:<18} {seconds:8.2f}s  {rss:8.0f} MiB", flush=True)
+
+    for rep in range(1, args.reps + 1):
+        print(f"repetition {rep}/{args.reps}", flush=True)
+        for floor in ("floor_read", "floor_query"):
+            record(floor, *measure_rss(floor, args.data_dir, landing))
+        home = fresh_home(args.data_dir, "home-phases")
+        for phase in PIPELINE_PHASES:
+            record(phase, *measure_rss(phase, home, landing))
+        if not args.skip_airflow:
+            airflow_home = fresh_home(args.data_dir, "home-airflow")
+            record("airflow_run", *measure_rss("airflow_run", airflow_home, landing))
+
+    medians = {phase: statistics.median(values) for phase, values in samples.items()}
+    floor = medians["floor_query"]
+    result = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+        },
+        "rows": args.rows,
+        "repetitions": args.reps,
+        "median_seconds": medians,
+        "ratio_to_floor": {phase: seconds / floor for phase, seconds in medians.items()},
+        "peak_rss_mib": peak_rss,
+        "samples": samples,
+    }
+    if not args.skip_incremental:
+        print("incremental night (1% new rows and amendments)", flush=True)
+        result["incremental_night"] = incremental_night(
+            args.data_dir, landing, args.rows, args.seed
+        )
+
+    print_table(result)
+    args.out.mkdir(parents=True, exist_ok=True)
+    out_file = args.out / f"bench-{args.rows}.json"
+    out_file.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {out_file}")
+
+
+TARGETS = {
+    # phase: (the ratio to the floor it must stay under, per the benchmark issue)
+    "ingest": 2.0,
+    "validate_batches": 3.0,
+    "dbt_build": 3.0,
+}
+
+
+def print_table(result: dict) -> None:
+    print(f"\n{result['rows']:,} disruption rows, median of {result['repetitions']} runs")
+    print(f"{'phase':<20}{'median s':>10}{'× floor':>10}{'peak RSS MiB':>14}  target")
+    for phase, seconds in result["median_seconds"].items():
+        ratio = result["ratio_to_floor"][phase]
+        target = TARGETS.get(phase)
+        verdict = ""
+        if target:
+            verdict = f"≤ {target}× {'met' if ratio <= target else 'MISSED'}"
+        rss = result["peak_rss_mib"].get(phase, 0)
+        print(f"{phase:<20}{seconds:>10.2f}{ratio:>10.2f}{rss:>14.0f}  {verdict}")
+    overall_rss = max(result["peak_rss_mib"].values())
+    print(
+        f"peak RSS overall: {overall_rss:.0f} MiB (target ≤ 3072: "
+        f"{'met' if overall_rss <= 3072 else 'MISSED'})"
+    )
+    night = result.get("incremental_night")
+    if night:
+        share = night["night_share_of_full"]
+        print(
+            f"incremental night: {night['night_seconds']:.1f}s "
+            f"vs full {night['full_run_seconds']:.1f}s"
+            f" = {share:.0%} (target ≤ 15%: {'met' if share <= 0.15 else 'MISSED'}); "
+            f"identical to full refresh: {night['identical_to_full_refresh']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
