@@ -57,6 +57,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         seed=args.seed,
         with_bad_input=args.with_bad_input,
         file_format=args.format,
+        end_date=args.end_date,
+        layout=args.layout,
     )
     print(summary)
     return 0
@@ -147,6 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write deliberately bad rows and files, to exercise quarantine",
     )
     generate.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
+    generate.add_argument(
+        "--end-date",
+        type=_iso_date,
+        default=date(2026, 10, 31),
+        help="last day of the five years of history (default 2026-10-31)",
+    )
+    generate.add_argument(
+        "--layout",
+        choices=["by_sender_year", "single"],
+        default="by_sender_year",
+        help="one file per ROCU and year (default), or one file per feed",
+    )
 
     ingest = add("ingest", cmd_ingest, "load new landing files into the warehouse (no dbt)")
     ingest.add_argument("--landing", help="landing folder (overrides DISRUPTIONS_LANDING)")
