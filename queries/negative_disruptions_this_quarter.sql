@@ -12,13 +12,13 @@ SELECT
     m.lead_agency,
     m.strand,
     sum(m.disruption_count) AS negative_disruptions,
-    min(m.month) AS first_month,
-    max(m.month) AS last_month,
+    min(m.disruption_month) AS first_month,
+    max(m.disruption_month) AS last_month,
     any_value(a.as_of_date) AS as_of_date
 FROM marts.disruptions_monthly AS m
 CROSS JOIN as_of AS a
 WHERE m.impact = 'negative'
-  AND m.month >= date_trunc('quarter', a.as_of_date)
-  AND m.month <= a.as_of_date
+  AND m.disruption_month >= date_trunc('quarter', a.as_of_date)
+  AND m.disruption_month <= a.as_of_date
 GROUP BY ALL
 ORDER BY negative_disruptions DESC, m.rocu, m.force_area, m.tactic

@@ -84,15 +84,17 @@ def build_published_sample(path: Path, ocg_count: int = 80, seed: int = 7) -> Pa
                 (
                     ocg_id,
                     assessed_on,
+                    valid_to,
+                    is_last,
                     score,
                     band,
+                    BANDS.index(band) + 1,
                     status,
                     "dismantled" if status == "archived" else None,
                     force,
                     rocu,
-                    assessed_on,
-                    valid_to,
-                    is_last,
+                    "drugs supply",
+                    rng.randrange(3, 30),
                     AS_OF,
                 )
             )
@@ -100,11 +102,14 @@ def build_published_sample(path: Path, ocg_count: int = 80, seed: int = 7) -> Pa
         # Disruptions.
         counts = dict.fromkeys(IMPACTS, 0)
         dates = []
-        for _ in range(rng.randrange(0, 9)):
+        for index in range(rng.randrange(0, 9)):
             impact = rng.choices(IMPACTS, weights=[2, 4, 6, 2, 1])[0]
             when = date(2024, 1, 1) + timedelta(
                 days=rng.randrange(0, (AS_OF - date(2024, 1, 1)).days)
             )
+            if index == 0 and number % 9 == 0:
+                # A few negative disruptions in the as_of quarter, whatever the dice say.
+                impact, when = "negative", date(2026, 5, 1 + number % 28)
             counts[impact] += 1
             if impact != "none":
                 dates.append(when)
@@ -189,24 +194,28 @@ def build_published_sample(path: Path, ocg_count: int = 80, seed: int = 7) -> Pa
     con.execute(
         """
         CREATE TABLE marts.dim_ocg_assessment_history (
-            ocg_id VARCHAR, assessed_on DATE, threat_score INTEGER, band VARCHAR,
-            status VARCHAR, archive_reason VARCHAR, lead_force VARCHAR, rocu VARCHAR,
-            valid_from DATE, valid_to DATE, is_current BOOLEAN, as_of_date DATE)
+            ocg_id VARCHAR, valid_from DATE, valid_to DATE, is_current BOOLEAN,
+            threat_score INTEGER, band VARCHAR, band_rank INTEGER, status VARCHAR,
+            archive_reason VARCHAR, lead_force VARCHAR, rocu VARCHAR,
+            principal_activity VARCHAR, member_count INTEGER, as_of_date DATE)
         """
     )
     _insert(con, "marts.dim_ocg_assessment_history", history)
     con.execute(
         """
         CREATE TABLE marts.disruptions_monthly (
-            month DATE, rocu VARCHAR, force_area VARCHAR, lead_agency VARCHAR,
-            strand VARCHAR, tactic VARCHAR, impact VARCHAR, disruption_count BIGINT,
-            as_of_date DATE)
+            disruption_month DATE, rocu VARCHAR, force_area VARCHAR, lead_agency VARCHAR,
+            strand VARCHAR, tactic VARCHAR, impact VARCHAR, is_disruption BOOLEAN,
+            disruption_count BIGINT, net_disruption_score BIGINT, as_of_date DATE)
         """
     )
     _insert(
         con,
         "marts.disruptions_monthly",
-        [(*key, count, AS_OF) for key, count in sorted(monthly.items())],
+        [
+            (*key, key[-1] != "none", count, WEIGHTS[key[-1]] * count, AS_OF)
+            for key, count in sorted(monthly.items())
+        ],
     )
     _tactic_effectiveness(con, rng)
     _rocu_force_balance(con, forces, rng)
@@ -232,64 +241,69 @@ def _tactic_effectiveness(con: duckdb.DuckDBPyConnection, rng: random.Random) ->
     con.execute(
         """
         CREATE TABLE marts.tactic_effectiveness (
-            tactic VARCHAR, ocgs_targeted BIGINT, disruptions BIGINT,
+            tactic VARCHAR, ocgs_disrupted BIGINT, ocgs_with_12m_outcome BIGINT,
             dismantled_12m BIGINT, reduced_12m BIGINT, no_change_12m BIGINT,
             strengthened_12m BIGINT, not_reassessed_12m BIGINT,
             insufficient_baseline_12m BIGINT, too_early_12m BIGINT,
-            measurable_12m BIGINT, pct_reduced_or_dismantled_12m DOUBLE, as_of_date DATE)
+            share_dismantled_12m DOUBLE, share_reduced_12m DOUBLE, share_no_change_12m DOUBLE,
+            share_strengthened_12m DOUBLE, share_not_reassessed_12m DOUBLE,
+            mean_pct_change_12m DOUBLE, as_of_date DATE)
         """
     )
+    rows = []
     for tactic in TACTICS:
         outcome = [rng.randrange(0, 12) for _ in range(7)]
-        measurable = sum(outcome[:4])
-        pct = (outcome[0] + outcome[1]) / measurable if measurable else None
-        con.execute(
-            f"INSERT INTO marts.tactic_effectiveness VALUES ({_marks(13)})",
-            [
-                tactic,
-                sum(outcome),
-                sum(outcome) + rng.randrange(0, 20),
-                *outcome,
-                measurable,
-                pct,
-                AS_OF,
-            ],
-        )
+        with_outcome = sum(outcome[:6])
+        shares = [count / with_outcome if with_outcome else None for count in outcome[:5]]
+        mean = rng.uniform(-0.3, 0.1) if with_outcome else None
+        rows.append((tactic, sum(outcome), with_outcome, *outcome, *shares, mean, AS_OF))
+    rows.append(("confiscation_order", 0, 0, *([0] * 7), *([None] * 5), None, AS_OF))
+    _insert(con, "marts.tactic_effectiveness", rows)
 
 
 def _rocu_force_balance(con, forces, rng) -> None:
     con.execute(
         """
         CREATE TABLE marts.rocu_force_balance (
-            rocu VARCHAR, force_area VARCHAR, force_disruptions BIGINT,
-            rocu_disruptions BIGINT, disruption_share DOUBLE, active_ocgs BIGINT,
-            active_ocg_share DOUBLE, high_threat_ocgs BIGINT, high_threat_ocg_share DOUBLE,
-            as_of_date DATE)
+            rocu VARCHAR, force_code VARCHAR, force_disruptions BIGINT,
+            rocu_disruptions BIGINT, disruption_share DOUBLE, force_active_ocgs BIGINT,
+            rocu_active_ocgs BIGINT, active_ocg_share DOUBLE,
+            force_highest_threat_active_ocgs BIGINT, rocu_highest_threat_active_ocgs BIGINT,
+            highest_threat_ocg_share DOUBLE, active_ocg_share_gap DOUBLE,
+            highest_threat_share_gap DOUBLE, as_of_date DATE)
         """
     )
     by_rocu: dict[str, list[str]] = {}
     for force, rocu in forces:
         by_rocu.setdefault(rocu, []).append(force)
+    rows = []
     for rocu, members in by_rocu.items():
         disruptions = [rng.randrange(0, 60) for _ in members]
         active = [rng.randrange(1, 40) for _ in members]
         high = [rng.randrange(0, 10) for _ in members]
         for index, force in enumerate(members):
-            con.execute(
-                f"INSERT INTO marts.rocu_force_balance VALUES ({_marks(10)})",
-                [
+            d_share = disruptions[index] / sum(disruptions) if sum(disruptions) else None
+            a_share = active[index] / sum(active)
+            h_share = high[index] / sum(high) if sum(high) else None
+            rows.append(
+                (
                     rocu,
                     force,
                     disruptions[index],
                     sum(disruptions),
-                    disruptions[index] / sum(disruptions) if sum(disruptions) else None,
+                    d_share,
                     active[index],
-                    active[index] / sum(active),
+                    sum(active),
+                    a_share,
                     high[index],
-                    high[index] / sum(high) if sum(high) else None,
+                    sum(high),
+                    h_share,
+                    d_share - a_share if d_share is not None else None,
+                    d_share - h_share if None not in (d_share, h_share) else None,
                     AS_OF,
-                ],
+                )
             )
+    _insert(con, "marts.rocu_force_balance", rows)
 
 
 def _audit(con: duckdb.DuckDBPyConnection) -> None:
@@ -360,7 +374,7 @@ def _audit(con: duckdb.DuckDBPyConnection) -> None:
     for batch_id, _, source, _, _, quarantined, _, _ in batches:
         for line in range(quarantined):
             reason = reasons[(batch_id + line) % len(reasons)]
-            if line % 5 == 0:
+            if line % 5 == 0 and reason != reasons[0]:
                 reason += "; " + reasons[0]
             record = {"disruption_id": f"D-{batch_id}-{line}", "impact": "huge"}
             if line == 0:

@@ -168,7 +168,8 @@ def test_negative_disruptions_this_quarter_is_relative_to_the_marts_as_of_date(p
     expected = run_query(
         published,
         "SELECT sum(disruption_count) AS n FROM marts.disruptions_monthly "
-        "WHERE impact = 'negative' AND month >= DATE '2026-04-01' AND month <= DATE '2026-06-30'",
+        "WHERE impact = 'negative' "
+        "AND disruption_month BETWEEN DATE '2026-04-01' AND DATE '2026-06-30'",
         output_format="json",
     )
     assert sum(record["negative_disruptions"] for record in records) == json.loads(expected)[0]["n"]

@@ -1,0 +1,308 @@
+"""The HTML report: self-contained, every figure reconciled with SQL on the published file."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import duckdb
+import pytest
+from report_sample import published_sample
+
+from disruptions.errors import UserError
+from disruptions.report import write_report
+
+
+class _Page(HTMLParser):
+    """Collects the report's machine-readable figures, its visible tiles and its links."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.data_json = ""
+        self.figures: dict[str, str] = {}
+        self.effect_cells: dict[str, str] = {}
+        self.resource_urls: list[str] = []
+        self.scripts: list[dict] = []
+        self._capture: tuple[str, str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("src", "href", "xlink:href", "action", "poster", "data"):
+            if attrs.get(name):
+                self.resource_urls.append(attrs[name])
+        if tag == "script":
+            self.scripts.append(attrs)
+            if attrs.get("id") == "report-data":
+                self._capture = ("json", "")
+        elif "data-figure" in attrs:
+            self._capture = ("figure", attrs["data-figure"])
+        elif "data-effect" in attrs:
+            self._capture = ("effect", attrs["data-effect"])
+
+    def handle_data(self, data):
+        if self._capture is None:
+            return
+        kind, key = self._capture
+        if kind == "json":
+            self.data_json += data
+        elif kind == "figure":
+            self.figures[key] = self.figures.get(key, "") + data
+        else:
+            self.effect_cells[key] = self.effect_cells.get(key, "") + data
+
+    def handle_endtag(self, tag):
+        self._capture = None
+
+
+def parse(path) -> tuple[_Page, dict]:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page, json.loads(page.data_json)
+
+
+def sql(settings, query, params=None):
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", "").replace("−", "-").strip())
+
+
+def test_national_report_is_written_to_reports_report_html(published):
+    path = write_report(published)
+    assert path == published.home / "reports" / "report.html"
+    assert path.stat().st_size > 10_000
+
+
+def test_report_is_self_contained_with_no_external_resource(published):
+    html = write_report(published).read_text(encoding="utf-8")
+    page, _ = parse(write_report(published))
+    assert not [url for url in page.resource_urls if re.match(r"^(https?:)?//", url)]
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", html)
+    assert not re.search(r"@import", html)
+    # The only script is the inert JSON block: nothing runs, nothing is fetched.
+    assert page.scripts == [{"type": "application/json", "id": "report-data"}]
+    assert "<link" not in html and "<iframe" not in html
+    # Links to the docs are relative to reports/.
+    assert "data_docs/index.html" in page.resource_urls
+    assert "dbt_docs/index.html" in page.resource_urls
+
+
+def test_headline_figures_match_sql_on_the_published_file(published):
+    page, data = parse(write_report(published))
+    expected = sql(
+        published,
+        """
+        SELECT count(*), count(*) FILTER (WHERE total_disruptions > 0), sum(total_disruptions),
+               sum(net_disruption_score), sum(negative_count), sum(pending_claims)
+        FROM marts.ocg_disruption_summary
+        """,
+    )[0]
+    names = [
+        "ocgs",
+        "ocgs_disrupted",
+        "total_disruptions",
+        "net_disruption_score",
+        "negative_disruptions",
+        "pending_claims",
+    ]
+    assert [data["kpis"][name] for name in names] == list(expected)
+    for name in names[1:]:
+        assert number(page.figures[name]) == data["kpis"][name], name
+    reduced_or_dismantled, with_outcome = sql(
+        published,
+        """
+        SELECT count(*) FILTER (WHERE effect_12m IN ('reduced', 'dismantled')),
+               count(*) FILTER (WHERE effect_12m <> 'too_early')
+        FROM marts.ocg_long_term_effect
+        """,
+    )[0]
+    assert number(page.figures["reduced_or_dismantled_12m"]) == reduced_or_dismantled
+    assert data["kpis"]["ocgs_with_12m_outcome"] == with_outcome
+    assert data["as_of_date"] == "2026-06-30"
+
+
+def test_monthly_chart_figures_match_the_disruptions_monthly_mart(published):
+    _, data = parse(write_report(published))
+    months = data["monthly"]["months"]
+    assert len(months) == 24 and months[-1] == "2026-06-01" and months[0] == "2024-07-01"
+    expected = dict(
+        sql(
+            published,
+            """
+            SELECT impact, sum(disruption_count) FROM marts.disruptions_monthly
+            WHERE is_disruption AND disruption_month >= DATE '2024-07-01' GROUP BY impact
+            """,
+        )
+    )
+    for impact, values in data["monthly"]["total"].items():
+        assert sum(values) == expected.get(impact, 0), impact
+    may = dict(
+        sql(
+            published,
+            "SELECT impact, sum(disruption_count) FROM marts.disruptions_monthly "
+            "WHERE disruption_month = DATE '2026-05-01' AND is_disruption GROUP BY impact",
+        )
+    )
+    assert {impact: values[-2] for impact, values in data["monthly"]["total"].items()} == {
+        impact: may.get(impact, 0) for impact in ("major", "moderate", "minor", "negative")
+    }
+    per_rocu = dict(
+        sql(
+            published,
+            "SELECT rocu, sum(disruption_count) FROM marts.disruptions_monthly "
+            "WHERE is_disruption AND disruption_month >= DATE '2024-07-01' GROUP BY rocu",
+        )
+    )
+    assert {
+        rocu: sum(sum(values) for values in series.values())
+        for rocu, series in data["monthly"]["panels"].items()
+    } == per_rocu
+    assert len(per_rocu) == 10
+
+
+def test_effect_distribution_matches_the_long_term_effect_mart(published):
+    page, data = parse(write_report(published))
+    for horizon in ("effect_6m", "effect_12m"):
+        expected = dict(
+            sql(
+                published,
+                f"SELECT {horizon}, count(*) FROM marts.ocg_long_term_effect GROUP BY ALL",
+            )
+        )
+        shown = {effect: count for effect, count in data["effects"][horizon].items() if count}
+        assert shown == expected
+        for effect, count in data["effects"][horizon].items():
+            assert number(page.effect_cells[f"{horizon}:{effect}"]) == count
+
+
+def test_top_ocgs_and_their_trajectories_come_from_the_marts(published):
+    _, data = parse(write_report(published))
+    expected = sql(
+        published,
+        """
+        SELECT ocg_id, net_disruption_score FROM marts.ocg_disruption_summary
+        WHERE total_disruptions > 0
+        ORDER BY net_disruption_score DESC, total_disruptions DESC, ocg_id LIMIT 15
+        """,
+    )
+    assert [(row["ocg_id"], row["net_disruption_score"]) for row in data["top_ocgs"]] == [
+        tuple(row) for row in expected
+    ]
+    first = data["top_ocgs"][0]
+    history = sql(
+        published,
+        "SELECT strftime(valid_from, '%Y-%m-%d'), threat_score "
+        "FROM marts.dim_ocg_assessment_history WHERE ocg_id = ? ORDER BY valid_from",
+        [first["ocg_id"]],
+    )
+    assert [tuple(point) for point in first["trajectory"]] == history
+    assert len(history) >= 2
+
+
+def test_tactic_balance_and_data_quality_figures_match_the_published_file(published):
+    _, data = parse(write_report(published))
+    tactics = dict(
+        sql(
+            published,
+            "SELECT tactic, dismantled_12m + reduced_12m FROM marts.tactic_effectiveness "
+            "WHERE ocgs_disrupted > 0",
+        )
+    )
+    assert {
+        row["tactic"]: row["dismantled_12m"] + row["reduced_12m"] for row in data["tactics"]
+    } == (tactics)
+    assert "confiscation_order" not in tactics  # a tactic never used is left out
+    balance = sql(
+        published,
+        "SELECT rocu, force_code, force_disruptions FROM marts.rocu_force_balance "
+        "ORDER BY rocu, force_code",
+    )
+    assert [
+        (row["rocu"], row["force_code"], row["force_disruptions"]) for row in data["balance"]
+    ] == [tuple(row) for row in balance]
+    dq = data["data_quality"]
+    assert {row["status"]: row["batches"] for row in dq["batches_by_status"]} == dict(
+        sql(published, "SELECT status, count(*) FROM audit.load_batches GROUP BY status")
+    )
+    assert dq["quarantined_rows"] == sql(published, "SELECT count(*) FROM audit.quarantine")[0][0]
+    assert [row["batch_id"] for row in dq["held_batches"]] == [6]
+    assert dq["held_batches"][0]["decision"] == "discarded"
+    assert [row["alert_id"] for row in dq["recent_alerts"]] == [3, 2, 1]
+    # Reason counts: a row with two reasons counts under each.
+    top_reason = dq["top_reasons"][0]
+    assert top_reason["reason"] == "value not allowed: impact = 'huge'"
+    assert (
+        top_reason["rows"]
+        == sql(
+            published,
+            "SELECT count(*) FROM audit.quarantine WHERE reasons LIKE '%impact = ''huge''%'",
+        )[0][0]
+    )
+
+
+def test_report_never_shows_quarantined_records_or_rationale(published):
+    html = write_report(published).read_text(encoding="utf-8")
+    assert published_sample.LEAKED_RATIONALE not in html
+    assert "rationale" not in html.lower()
+    assert "D-2-0" not in html  # a quarantined record's own values
+
+
+def test_text_from_the_data_is_escaped(published):
+    con = duckdb.connect(str(published.published_path))
+    con.execute(
+        "INSERT INTO audit.dq_alerts VALUES (99, TIMESTAMP '2026-06-30 02:00', 'r', 'warning', "
+        "'ingest', '<img src=x onerror=alert(1)>', '</script><script>alert(2)</script>', '{}')"
+    )
+    con.close()
+    path = write_report(published)
+    html = path.read_text(encoding="utf-8")
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "</script><script>" not in html
+    _, data = parse(path)  # the JSON block still parses, with the text intact
+    assert data["data_quality"]["recent_alerts"][0]["message"].startswith("</script>")
+
+
+def test_regional_report_shows_only_that_rocu(published):
+    path = write_report(published, rocu="emsou")
+    assert path == published.home / "reports" / "report-EMSOU.html"
+    page, data = parse(path)
+    assert data["scope"] == {"rocu": "EMSOU", "name": "East Midlands Special Operations Unit"}
+    expected_total, expected_net = sql(
+        published,
+        "SELECT sum(total_disruptions), sum(net_disruption_score) "
+        "FROM marts.ocg_disruption_summary WHERE rocu = 'EMSOU'",
+    )[0]
+    assert number(page.figures["total_disruptions"]) == expected_total
+    assert number(page.figures["net_disruption_score"]) == expected_net
+    assert data["top_ocgs"] and {row["rocu"] for row in data["top_ocgs"]} == {"EMSOU"}
+    assert {row["rocu"] for row in data["balance"]} == {"EMSOU"}
+    emsou_forces = {"DERBYS", "LEICS", "LINCS", "NORTHANTS", "NOTTS"}
+    assert set(data["monthly"]["panels"]) <= emsou_forces
+    others = sql(
+        published,
+        "SELECT ocg_id FROM marts.ocg_disruption_summary WHERE rocu <> 'EMSOU' "
+        "AND total_disruptions > 0",
+    )
+    html = path.read_text(encoding="utf-8")
+    assert not [ocg for (ocg,) in others if f">{ocg}<" in html]
+    national_total = sql(
+        published, "SELECT sum(total_disruptions) FROM marts.ocg_disruption_summary"
+    )[0][0]
+    assert expected_total < national_total
+
+
+def test_unknown_rocu_lists_the_valid_codes(published):
+    with pytest.raises(UserError, match="unknown ROCU 'NOWHERE'; valid codes: EMSOU, ERSOU"):
+        write_report(published, rocu="NOWHERE")
+
+
+def test_missing_published_file_tells_the_user_to_run_the_pipeline(settings):
+    with pytest.raises(UserError, match="run `disruptions run`"):
+        write_report(settings)

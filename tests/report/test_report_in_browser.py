@@ -1,0 +1,84 @@
+"""The report rendered in a real headless Chromium: clean console, charts drawn, offline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from disruptions.config import PROJECT_ROOT
+from disruptions.report import write_report
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+@pytest.mark.slow
+def test_national_report_renders_cleanly_with_its_charts(published, chromium):
+    path = write_report(published)
+    chromium.events.clear()
+    chromium.open(path.as_uri())
+
+    assert chromium.problems() == []
+    # Nothing but the file itself was requested: no CDN, no font, no image.
+    assert chromium.requested_urls() == [path.as_uri()]
+    data = json.loads(chromium.evaluate("document.getElementById('report-data').textContent"))
+    counts = chromium.evaluate(
+        """({
+            charts: document.querySelectorAll('svg.chart').length,
+            sparks: document.querySelectorAll('svg.spark').length,
+            monthlyRects: document.querySelectorAll('#trend svg.chart rect').length,
+            effectRects: document.querySelectorAll('#effects svg.chart rect').length,
+            balanceDots: document.querySelectorAll('#balance svg.chart circle').length,
+            panels: document.querySelectorAll('#trend .panel svg.chart').length,
+            untitled: [...document.querySelectorAll('svg.chart')]
+                .filter(svg => !svg.querySelector('title') || !svg.querySelector('desc')).length,
+            chartWidth: document.querySelector('#trend svg.chart').getBoundingClientRect().width,
+            kpi: document.querySelector('[data-figure=total_disruptions]').innerText,
+        })"""
+    )
+    # Main trend + 10 ROCU panels + effects + tactics + 10 balance panels + 2 data-quality.
+    assert counts["charts"] == 1 + 10 + 1 + 1 + 10 + 2
+    assert counts["panels"] == len(data["monthly"]["panels"]) == 10
+    assert counts["sparks"] == len(data["top_ocgs"]) == 15
+    assert counts["untitled"] == 0
+    nonzero_cells = sum(
+        1 for values in data["monthly"]["total"].values() for value in values if value
+    )
+    assert counts["monthlyRects"] >= nonzero_cells > 20
+    assert counts["effectRects"] >= 10
+    assert counts["balanceDots"] == sum(
+        1 for row in data["balance"] if row["disruption_share"] is not None
+    )
+    assert counts["chartWidth"] > 800  # drawn at a readable size, not collapsed
+    assert int(counts["kpi"].replace(",", "")) == data["kpis"]["total_disruptions"]
+    chromium.screenshot(ARTIFACTS / "report.png")
+    assert (ARTIFACTS / "report.png").stat().st_size > 50_000
+
+
+@pytest.mark.slow
+def test_regional_report_renders_cleanly(published, chromium):
+    path = write_report(published, rocu="NWROCU")
+    chromium.events.clear()
+    chromium.open(path.as_uri())
+    assert chromium.problems() == []
+    assert chromium.requested_urls() == [path.as_uri()]
+    heading = chromium.evaluate("document.querySelector('h1').innerText")
+    assert "NWROCU" in heading
+    balance_panels = chromium.evaluate("document.querySelectorAll('#balance svg.chart').length")
+    assert balance_panels == 1
+    chromium.screenshot(ARTIFACTS / "report-NWROCU.png")
+
+
+@pytest.mark.slow
+def test_the_browser_check_does_see_console_errors_and_failed_loads(tmp_path, chromium):
+    # Proves the clean-console assertions above can fail.
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!DOCTYPE html><title>x</title><script>console.error('boom')</script>"
+        '<img src="missing.png" alt="">'
+    )
+    chromium.events.clear()
+    chromium.open(page.as_uri())
+    problems = chromium.problems()
+    assert any("boom" in problem for problem in problems)
+    assert any("missing.png" in problem for problem in problems)
