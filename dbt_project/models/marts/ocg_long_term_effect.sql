@@ -1,0 +1,102 @@
+{#
+  One row per OCG with total_disruptions > 0: int_ocg_effect_horizons (where the effect
+  rules live) pivoted to one column group per horizon, plus the 12-month extras.
+#}
+
+{%- set horizons = var('effect_horizons_months') %}
+{%- if 12 not in horizons %}
+    {{ exceptions.raise_compiler_error("effect_horizons_months must include 12: ocg_long_term_effect has *_12m columns") }}
+{%- endif %}
+
+with effects as (
+
+    select * from {{ ref('int_ocg_effect_horizons') }}
+
+),
+
+baselines as (
+
+    select distinct ocg_id, baseline_date, baseline_score, baseline_band
+    from effects
+
+),
+
+first_dismantlings as (
+
+    select
+        baselines.ocg_id,
+        min(assessments.assessed_on) as dismantled_on
+    from baselines
+    inner join {{ ref('int_ocg_assessments') }} as assessments
+        on assessments.ocg_id = baselines.ocg_id
+       and assessments.is_dismantled
+       and assessments.assessed_on > baselines.baseline_date
+    group by baselines.ocg_id
+
+),
+
+disruptions_after_baseline as (
+
+    select
+        baselines.ocg_id,
+        count(*) as disruption_count
+    from baselines
+    inner join {{ ref('int_disruptions_current') }} as disruptions
+        on disruptions.ocg_id = baselines.ocg_id
+       and disruptions.is_counted
+       and disruptions.is_disruption
+       and disruptions.disruption_date > baselines.baseline_date
+       and disruptions.disruption_date <= {{ add_months('baselines.baseline_date', 12) }}
+    group by baselines.ocg_id
+
+),
+
+pivoted as (
+
+    select
+        ocg_id,
+        {%- for months in horizons %}
+        max(case when horizon_months = {{ months }} then score_at_horizon end)
+            as score_{{ months }}m,
+        max(case when horizon_months = {{ months }} then score_change end)
+            as score_change_{{ months }}m,
+        max(case when horizon_months = {{ months }} then pct_change end)
+            as pct_change_{{ months }}m,
+        max(case when horizon_months = {{ months }} then effect end)
+            as effect_{{ months }}m,
+        {%- endfor %}
+        max(
+            case when horizon_months = 12 and is_dismantled_within_horizon then 1 else 0 end
+        ) as dismantled_within_12m_flag
+    from effects
+    group by ocg_id
+
+)
+
+select
+    baselines.ocg_id,
+    baselines.baseline_date,
+    baselines.baseline_score,
+    baselines.baseline_band,
+    {%- for months in horizons %}
+    pivoted.score_{{ months }}m,
+    pivoted.score_change_{{ months }}m,
+    pivoted.pct_change_{{ months }}m,
+    pivoted.effect_{{ months }}m,
+    {%- endfor %}
+    case when pivoted.dismantled_within_12m_flag = 1 then true else false end
+        as dismantled_within_12m,
+    cast(
+        {{ dbt.datediff('baselines.baseline_date', 'first_dismantlings.dismantled_on', 'day') }}
+        as integer
+    ) as days_to_dismantle,
+    coalesce(disruptions_after_baseline.disruption_count, 0)
+        as disruptions_after_baseline_12m,
+    {{ as_of_date() }} as as_of_date
+from baselines
+inner join pivoted
+    on pivoted.ocg_id = baselines.ocg_id
+left join first_dismantlings
+    on first_dismantlings.ocg_id = baselines.ocg_id
+left join disruptions_after_baseline
+    on disruptions_after_baseline.ocg_id = baselines.ocg_id
