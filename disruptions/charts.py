@@ -152,7 +152,8 @@ def stacked_columns(
     for index, label in enumerate(labels):
         if compact and index not in (0, len(labels) - 1):
             continue
-        if not compact and index % every and index != len(labels) - 1:
+        last = len(labels) - 1
+        if not compact and index % every and (index != last or last % every < 2):
             continue
         x = left + index * slot + slot / 2
         anchor = "start" if compact and index == 0 else ("end" if compact else "middle")
