@@ -154,8 +154,8 @@ SCORE_NOISE_SD = 3.0
 # The paper trail of a claim. Each fate is a list of (status, which impact) per version;
 # "which impact" is 0 = the true one, 1 = inflated, 2 = deflated.
 CLAIM_FATES = {
-    "pending": ((("claimed", 0),), 0.03),
-    "approved": ((("claimed", 0), ("approved", 0)), 0.62),
+    "pending": ((("claimed", 0),), 0.015),
+    "approved": ((("claimed", 0), ("approved", 0)), 0.635),
     "downgraded": ((("claimed", 1), ("approved", 0)), 0.09),
     "rejected": ((("claimed", 0), ("rejected", 0)), 0.10),
     "withdrawn": ((("claimed", 0), ("approved", 0), ("withdrawn", 0)), 0.05),
