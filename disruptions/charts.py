@@ -108,7 +108,9 @@ def stacked_columns(
     bottom_value = y_min if y_min is not None else max(down_totals, default=0)
     step = nice_step(max(top_value, 1), 2 if compact else 4)
     top_value = math.ceil(max(top_value, 1) / step) * step
-    bottom_value = math.ceil(bottom_value / step) * step if bottom_value else 0
+    # Below the axis only as deep as the data needs, on the same scale as above it.
+    bottom_step = min(step, nice_step(bottom_value, 1)) if bottom_value else step
+    bottom_value = math.ceil(bottom_value / bottom_step) * bottom_step if bottom_value else 0
     plot_h = height - top - bottom
     scale = plot_h / (top_value + bottom_value)
     zero_y = top + top_value * scale
@@ -117,8 +119,13 @@ def stacked_columns(
     bar_w = max(1.0, slot * 0.78)
     out = [_svg_open(width, height, title, desc, "chart chart-columns")]
     # Gridlines and their labels.
-    value = -bottom_value
+    # A gridline just below zero would print its label over the zero label.
+    gridlines = [-bottom_value] if bottom_value * scale >= 12 else []
+    value = 0.0
     while value <= top_value + 1e-9:
+        gridlines.append(value)
+        value += step
+    for value in gridlines:
         y = zero_y - value * scale
         stroke = "#555" if value == 0 else "#e3e3e3"
         out.append(
@@ -127,7 +134,6 @@ def stacked_columns(
             f'<text x="{left - 4}" y="{y + 3.5:.1f}" text-anchor="end" fill="#555">'
             f"{_fmt(abs(value))}</text>"
         )
-        value += step
     for index, label in enumerate(labels):
         x = left + index * slot + (slot - bar_w) / 2
         y_up = zero_y
@@ -305,9 +311,12 @@ def hbars(
         y = index * row_height + 3
         bar_w = plot_w * value / top_value
         fill = (colours or {}).get(label, colour)
+        # About 6.3 px per character at 11 px: clip what would run off the left edge.
+        room = int((label_width - 12) / 6.3)
+        shown = label if len(label) <= room else label[: room - 1] + "…"
         out.append(
             f'<text x="{label_width - 8}" y="{y + row_height / 2 + 1:.1f}" text-anchor="end" '
-            f'fill="#222">{escape(label)}</text>'
+            f'fill="#222">{escape(shown)}<title>{escape(label)}</title></text>'
             f'<rect x="{label_width}" y="{y:.1f}" width="{max(bar_w, 1):.1f}" '
             f'height="{row_height - 7}" fill="{fill}"><title>{escape(label)}: '
             f"{_fmt(value)}</title></rect>"

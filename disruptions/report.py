@@ -41,6 +41,10 @@ MONTHS_SHOWN = 24
 TOP_OCGS = 15
 RECENT_ALERTS = 10
 TOP_REASONS = 8
+HELD_SHOWN = 10
+# Long messages (an alert lists sample values) are clipped on the page; the full text is in
+# the cell's tooltip and in the report-data block.
+MESSAGE_CHARS = 220
 
 
 def rocu_names() -> dict[str, str]:
@@ -266,7 +270,7 @@ def _data_quality(con: duckdb.DuckDBPyConnection) -> dict:
     )
     held = _rows(
         con,
-        """
+        f"""
         SELECT b.batch_id, b.feed, b.source_file, b.rows_read, b.message, b.finished_at,
                coalesce(d.decision, 'awaiting review') AS decision
         FROM audit.load_batches b
@@ -276,8 +280,12 @@ def _data_quality(con: duckdb.DuckDBPyConnection) -> dict:
         ) d USING (batch_id)
         WHERE b.status = 'held'
         ORDER BY b.batch_id DESC
+        LIMIT {HELD_SHOWN}
         """,
     )
+    held_count = con.execute(
+        "SELECT count(*) FROM audit.load_batches WHERE status = 'held'"
+    ).fetchone()[0]
     alerts = _rows(
         con,
         f"""
@@ -300,6 +308,7 @@ def _data_quality(con: duckdb.DuckDBPyConnection) -> dict:
         "quarantined_rows": quarantined_rows,
         "top_reasons": reasons,
         "held_batches": held,
+        "held_batch_count": held_count,
         "recent_alerts": alerts,
         "last_run": last_run[0] if last_run else None,
     }
@@ -318,6 +327,11 @@ def _label(value: str) -> str:
     return str(value).replace("_", " ")
 
 
+def _clip(value: object, limit: int = MESSAGE_CHARS) -> str:
+    text = " ".join(str(value or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _month_label(month: date, compact: bool = False) -> str:
     return month.strftime("%b %y") if compact else month.strftime("%b %Y")
 
@@ -330,6 +344,7 @@ def render_report(figures: dict[str, Any]) -> str:
         lstrip_blocks=True,
     )
     env.filters["label"] = _label
+    env.filters["clip"] = _clip
     env.filters["num"] = lambda value: "–" if value is None else f"{value:,}"
     env.filters["pct"] = lambda value: "–" if value is None else f"{100 * value:.0f}%"
     generated_at = datetime.now(UTC).replace(microsecond=0)
@@ -374,6 +389,19 @@ def build_charts(figures: dict[str, Any]) -> dict[str, Any]:
             below_axis=("negative",),
             width=1116,
             height=280,
+        )
+        built["negatives"] = charts.stacked_columns(
+            [_month_label(month) for month in months],
+            {"negative": negatives},
+            charts.IMPACT_COLOURS,
+            title=f"Negative disruptions per month, {scope_name}",
+            desc=(
+                f"Columns, {span}: negative disruptions (police activity that left the OCG "
+                f"stronger) on their own scale; {sum(negatives)} in all, peak "
+                f"{max(negatives, default=0)} in a month."
+            ),
+            width=1116,
+            height=130,
         )
         panel_max = max(
             (

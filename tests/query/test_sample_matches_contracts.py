@@ -15,10 +15,13 @@ MART_YAML = sorted((DBT_PROJECT_DIR / "models" / "marts").glob("*.yml"))
 def _contracts():
     for path in MART_YAML:
         for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
-            yield model["name"], [
-                (column["name"], str(column.get("data_type", "")).lower())
-                for column in model.get("columns", [])
-            ]
+            yield (
+                model["name"],
+                [
+                    (column["name"], str(column.get("data_type", "")).lower())
+                    for column in model.get("columns", [])
+                ],
+            )
 
 
 @pytest.mark.parametrize(("mart", "columns"), list(_contracts()))

@@ -232,6 +232,7 @@ def test_tactic_balance_and_data_quality_figures_match_the_published_file(publis
     )
     assert dq["quarantined_rows"] == sql(published, "SELECT count(*) FROM audit.quarantine")[0][0]
     assert [row["batch_id"] for row in dq["held_batches"]] == [6]
+    assert dq["held_batch_count"] == 1
     assert dq["held_batches"][0]["decision"] == "discarded"
     assert [row["alert_id"] for row in dq["recent_alerts"]] == [3, 2, 1]
     # Reason counts: a row with two reasons counts under each.
@@ -306,3 +307,24 @@ def test_unknown_rocu_lists_the_valid_codes(published):
 def test_missing_published_file_tells_the_user_to_run_the_pipeline(settings):
     with pytest.raises(UserError, match="run `disruptions run`"):
         write_report(settings)
+
+
+def test_many_held_batches_show_the_count_and_the_most_recent_ten(published):
+    con = duckdb.connect(str(published.published_path))
+    for batch_id in range(100, 115):
+        con.execute(
+            "INSERT INTO audit.load_batches VALUES (?, 'ocg_assessments', ?, 'x', 10, 10, 0, "
+            "'held', ?, TIMESTAMP '2026-06-30 03:00', TIMESTAMP '2026-06-30 03:01', 'r')",
+            [batch_id, f"unit/file_{batch_id}.csv", "held: " + "very long reason " * 40],
+        )
+    con.close()
+    path = write_report(published)
+    page, data = parse(path)
+    expected = sql(published, "SELECT count(*) FROM audit.load_batches WHERE status = 'held'")
+    assert number(page.figures["held_batch_count"]) == expected[0][0] == 16
+    held = data["data_quality"]["held_batches"]
+    assert [row["batch_id"] for row in held] == list(range(114, 104, -1))
+    html = path.read_text(encoding="utf-8")
+    assert html.count("data-held-batch=") == 10
+    clipped = re.findall(r">(held: very long reason[^<]*…)</td>", html)
+    assert len(clipped) == 10 and all(len(text) == 220 for text in clipped)
