@@ -55,21 +55,30 @@ def rocu_names() -> dict[str, str]:
 
 def write_report(settings: Settings, rocu: str | None = None) -> Path:
     """Write reports/report.html, or reports/report-<ROCU>.html for one region."""
-    names = rocu_names()
-    code = None
-    if rocu is not None:
-        code = rocu.strip().upper()
-        if code not in names:
-            raise UserError(f"unknown ROCU {rocu!r}; valid codes: {', '.join(sorted(names))}")
+    code = rocu.strip().upper() if rocu is not None else None
     with open_published(settings) as con:
         try:
+            # Valid codes come from the data: the balance mart lists every ROCU of the seed.
+            valid = [
+                row[0]
+                for row in con.execute(
+                    "SELECT DISTINCT rocu FROM marts.rocu_force_balance ORDER BY rocu"
+                ).fetchall()
+            ]
+            if code is not None and code not in valid:
+                raise UserError(f"unknown ROCU {rocu!r}; valid codes: {', '.join(valid)}")
             figures = collect_figures(con, code)
         except duckdb.Error as error:
             raise UserError(
                 f"{settings.published_path}: the published marts cannot be read for the "
                 f"report: {str(error).splitlines()[0]}"
             ) from None
-    figures["scope"] = {"rocu": code, "name": names[code] if code else "All ROCUs (national)"}
+    # Names are decoration from the reference seed; the code alone would do.
+    names = rocu_names()
+    figures["scope"] = {
+        "rocu": code,
+        "name": names.get(code, code) if code else "All ROCUs (national)",
+    }
     html = render_report(figures)
     target = settings.regional_report_path(code) if code else settings.report_path
     target.parent.mkdir(parents=True, exist_ok=True)

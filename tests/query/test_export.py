@@ -88,3 +88,12 @@ def test_only_existing_marts_can_be_exported(published, name):
 def test_unknown_export_format_is_refused(published):
     with pytest.raises(UserError, match="unknown export format"):
         export_mart(published, "ocg_disruption_summary", "docx")
+
+
+def test_cli_export_prints_where_the_file_went(published, capsys):
+    from disruptions.cli import main
+
+    assert main(["export", "tactic_effectiveness", "--format", "xlsx"]) == 0
+    path = published.home / "exports" / "tactic_effectiveness.xlsx"
+    assert capsys.readouterr().out.strip() == f"wrote {path}"
+    assert load_workbook(path).active.max_row == 1 + 7  # header + the sample's seven tactics

@@ -328,3 +328,14 @@ def test_many_held_batches_show_the_count_and_the_most_recent_ten(published):
     assert html.count("data-held-batch=") == 10
     clipped = re.findall(r">(held: very long reason[^<]*…)</td>", html)
     assert len(clipped) == 10 and all(len(text) == 220 for text in clipped)
+
+
+def test_cli_writes_the_report_and_refuses_an_unknown_rocu_in_one_line(published, capsys):
+    from disruptions.cli import main
+
+    assert main(["report", "--rocu", "tarian"]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {published.home}/reports/report-TARIAN.html"
+    assert main(["report", "--rocu", "MARS"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("disruptions report: error: unknown ROCU 'MARS'; valid codes: EMSOU")
+    assert err.count("\n") == 1 and "Traceback" not in err
