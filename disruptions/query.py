@@ -221,7 +221,7 @@ def format_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     records = [
         {column: _plain(value) for column, value in zip(columns, row, strict=True)} for row in rows
     ]
-    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(records, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
 _NUMERIC_TYPES = re.compile(

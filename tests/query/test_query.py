@@ -60,6 +60,24 @@ def test_select_cannot_read_files_on_disk(published, tmp_path):
     assert "hunter2" not in str(refused.value)
 
 
+def test_select_cannot_read_the_environment(published, monkeypatch):
+    monkeypatch.setenv("DISRUPTIONS_SMTP_PASSWORD", "hunter2")
+    with pytest.raises(UserError) as refused:
+        run_query(published, "SELECT getenv('DISRUPTIONS_SMTP_PASSWORD')")
+    assert "hunter2" not in str(refused.value)
+
+
+def test_json_output_carries_uuids_lists_and_nulls(published):
+    out = run_query(
+        published,
+        "SELECT uuid '00000000-0000-0000-0000-000000000001' AS id, [1, 2] AS xs, NULL AS nothing",
+        output_format="json",
+    )
+    assert json.loads(out) == [
+        {"id": "00000000-0000-0000-0000-000000000001", "xs": [1, 2], "nothing": None}
+    ]
+
+
 def test_the_connection_itself_refuses_writes_and_other_files_without_the_sql_check(
     published, tmp_path
 ):
