@@ -1,0 +1,101 @@
+"""The data steward's decisions on held batches: release or discard.
+
+A held batch failed a critical expectation of its feed suite and is out of the marts.
+- release: the batch becomes 'loaded' again and counts from the next run's dbt build. It
+  keeps its validation row, so re-validation never takes (and holds) it again.
+- discard: the batch stays 'held' for good; it can no longer be released.
+Either way the rows stay in raw for audit, and the decision is recorded in
+audit.batch_decisions.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import UTC, datetime
+
+import duckdb
+
+from disruptions.config import Settings
+from disruptions.errors import UserError
+from disruptions.warehouse import open_warehouse
+
+
+def _decided_by() -> str:
+    try:
+        return os.environ.get("DISRUPTIONS_STEWARD") or getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "unknown"
+
+
+def _held_batch(con: duckdb.DuckDBPyConnection, batch_id: int, action: str) -> tuple[str, str]:
+    """The batch's feed and file, after checking it is held and not yet decided."""
+    row = con.execute(
+        "SELECT status, feed, source_file FROM audit.load_batches WHERE batch_id = ?",
+        [batch_id],
+    ).fetchone()
+    if row is None:
+        raise UserError(f"batch {batch_id}: no such batch (see `disruptions status`)")
+    status, feed, source_file = row
+    decision = con.execute(
+        "SELECT decision FROM audit.batch_decisions WHERE batch_id = ? "
+        "ORDER BY decided_at DESC LIMIT 1",
+        [batch_id],
+    ).fetchone()
+    if decision and decision[0] == "discarded":
+        raise UserError(
+            f"batch {batch_id} ({source_file}) was discarded; a discarded batch cannot be {action}d"
+        )
+    if status != "held":
+        raise UserError(
+            f"batch {batch_id} ({source_file}) is {status}, not held; only a held batch "
+            f"can be {action}d"
+        )
+    return feed, source_file
+
+
+def _record_decision(con: duckdb.DuckDBPyConnection, batch_id: int, decision: str) -> None:
+    con.execute(
+        "INSERT INTO audit.batch_decisions VALUES (?, ?, ?, ?)",
+        [batch_id, decision, datetime.now(UTC).replace(tzinfo=None), _decided_by()],
+    )
+
+
+def release_batch(settings: Settings, batch_id: int) -> str:
+    """Let a reviewed held batch into the marts from the next run on."""
+    with open_warehouse(settings) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            feed, source_file = _held_batch(con, batch_id, "release")
+            con.execute(
+                "UPDATE audit.load_batches SET status = 'loaded', "
+                "message = concat_ws('; ', nullif(message, ''), 'released by data steward') "
+                "WHERE batch_id = ?",
+                [batch_id],
+            )
+            _record_decision(con, batch_id, "released")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return (
+        f"released batch {batch_id} ({feed}, {source_file}): it counts in the marts from "
+        "the next run"
+    )
+
+
+def discard_batch(settings: Settings, batch_id: int) -> str:
+    """Keep a held batch out of the marts for good (its rows stay in raw for audit)."""
+    with open_warehouse(settings) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            feed, source_file = _held_batch(con, batch_id, "discard")
+            _record_decision(con, batch_id, "discarded")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return (
+        f"discarded batch {batch_id} ({feed}, {source_file}): it stays held and out of the "
+        "marts; its rows remain in raw for audit"
+    )

@@ -1,0 +1,970 @@
+"""Great Expectations on every new batch and every mart, and the Data Docs site.
+
+The suites are reviewable JSON in expectations/ (one per feed, one per mart, one for the
+marts' reconciliation); each expectation's meta says whether it is critical or a warning.
+
+How it stays fast on big batches: GX's SQL datasource does not work on DuckDB, so DuckDB
+does the reading and the derived flags (recorded_on, ocg_known, ...), selects only the
+columns the suite reads (never rationale), and hands GX an Arrow-backed DataFrame with
+low-cardinality columns as categoricals and dates as datetime64[ns] (the dtype GX's
+between-checks vectorise). One suite runs as one validation, and one GX context serves
+the whole step.
+
+Batch validation: a critical failure holds the batch (status 'held') with one critical
+alert; warnings give one warning alert. Data problems never raise.
+Mart validation: a critical failure raises PipelineError(alert_raised=True), which fails
+the run before publishing; warnings only alert.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import duckdb
+
+from disruptions.alerts import raise_alert, scrub
+from disruptions.config import EXPECTATIONS_DIR, SEEDS_DIR, Settings
+from disruptions.errors import PipelineError
+from disruptions.warehouse import open_warehouse
+
+logger = logging.getLogger("disruptions.validate")
+
+FEED_SUITES = {"disruptions": "disruptions_batch", "ocg_assessments": "ocg_assessments_batch"}
+MART_SUITES = (
+    "ocg_disruption_summary",
+    "ocg_long_term_effect",
+    "disruptions_monthly",
+    "tactic_effectiveness",
+    "rocu_force_balance",
+    "dim_ocg_assessment_history",
+)
+RECONCILIATION_SUITE = "marts_reconciliation"
+
+# Batch volume: the band is built from the median of the sender's last VOLUME_HISTORY
+# loaded batches of the same feed, once it has at least VOLUME_MIN_HISTORY of them.
+VOLUME_HISTORY = 10
+VOLUME_MIN_HISTORY = 3
+VOLUME_WARNING_FACTOR = 5  # warning outside [median / 5, median * 5 + 10]
+VOLUME_EXTREME_FACTOR = 50  # critical (held) above median * 50 + 1000
+
+SAMPLE_VALUES = 5  # sample values per failing expectation in an alert
+ARROW_BATCH_ROWS = 1_000_000
+KEEP_VALIDATION_RESULTS = 400  # results kept for Data Docs; older ones are pruned
+DATA_DOCS_SITE = "disruptions_site"
+SENSITIVE_COLUMNS = frozenset({"rationale"})
+
+# Columns GX reads for each feed; categoricals are the low-cardinality enumerations.
+FEED_FRAMES = {
+    "disruptions": (
+        """
+        SELECT disruption_id, ocg_id, disruption_date, recorded_at,
+               CAST(recorded_at AS DATE) AS recorded_on,
+               impact, strand, tactic, lead_agency, force_area, status,
+               ocg_id IN (
+                   SELECT DISTINCT a.ocg_id
+                   FROM raw.ocg_assessments AS a
+                   JOIN audit.load_batches AS b ON b.batch_id = a.batch_id
+                   WHERE b.status = 'loaded'
+               ) AS ocg_known
+        FROM raw.disruptions
+        WHERE batch_id = ?
+        """,
+        ("impact", "strand", "tactic", "lead_agency", "force_area", "status"),
+    ),
+    "ocg_assessments": (
+        """
+        SELECT ocg_id, assessed_on, threat_score, band, status, archive_reason, lead_force,
+               member_count,
+               (status <> 'archived' OR archive_reason IS NOT NULL) AS archive_reason_given
+        FROM raw.ocg_assessments
+        WHERE batch_id = ?
+        """,
+        ("band", "status", "archive_reason", "lead_force"),
+    ),
+}
+
+
+# --- results ----------------------------------------------------------------------------
+
+
+@dataclass
+class ExpectationFailure:
+    expectation: str
+    severity: str
+    why: str
+    column: str | None
+    failing_rows: int | None
+    failing_percent: float | None
+    observed_value: Any
+    samples: list
+    error: str | None = None
+
+    def describe(self) -> str:
+        where = f" on {self.column}" if self.column else ""
+        if self.error:
+            return f"{self.expectation}{where}: could not be evaluated ({self.error})"
+        text = f"{self.expectation}{where}"
+        if self.failing_rows is not None:
+            percent = f" ({self.failing_percent:.2f}%)" if self.failing_percent is not None else ""
+            text += f": {self.failing_rows} failing rows{percent}"
+        elif self.observed_value is not None:
+            text += f": observed {self.observed_value}"
+        if self.samples:
+            text += f"; e.g. {', '.join(str(value) for value in self.samples)}"
+        return text
+
+    def as_dict(self) -> dict:
+        return scrub(
+            {
+                "expectation": self.expectation,
+                "severity": self.severity,
+                "column": self.column,
+                "failing_rows": self.failing_rows,
+                "failing_percent": self.failing_percent,
+                "observed_value": self.observed_value,
+                "samples": self.samples,
+                "why": self.why,
+                "error": self.error,
+            }
+        )
+
+
+@dataclass
+class SuiteOutcome:
+    suite_name: str
+    rows: int
+    evaluated: int
+    failures: list[ExpectationFailure]
+    seconds: float
+
+    @property
+    def critical(self) -> list[ExpectationFailure]:
+        return [f for f in self.failures if f.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[ExpectationFailure]:
+        return [f for f in self.failures if f.severity != "critical"]
+
+
+@dataclass
+class BatchOutcome:
+    batch_id: int
+    feed: str
+    source_file: str
+    outcome: SuiteOutcome
+    held: bool
+    alert_id: int | None
+
+
+@dataclass
+class BatchValidationSummary:
+    batches: list[BatchOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def held(self) -> list[BatchOutcome]:
+        return [b for b in self.batches if b.held]
+
+    @property
+    def with_warnings(self) -> list[BatchOutcome]:
+        return [b for b in self.batches if b.outcome.warnings]
+
+    def __str__(self) -> str:
+        lines = [
+            f"validated {len(self.batches)} batches in {self.seconds:.1f}s: "
+            f"{len(self.held)} held, {len(self.with_warnings)} with warnings"
+        ]
+        for batch in self.batches:
+            if batch.outcome.failures:
+                state = "HELD" if batch.held else "warnings"
+                lines.append(
+                    f"  batch {batch.batch_id} ({batch.feed}, {batch.source_file}): {state}: "
+                    + "; ".join(f.describe() for f in batch.outcome.failures)
+                )
+        return "\n".join(lines)
+
+
+@dataclass
+class MartValidationSummary:
+    outcomes: list[SuiteOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    alert_ids: list[int] = field(default_factory=list)
+
+    @property
+    def critical_failures(self) -> list[tuple[str, ExpectationFailure]]:
+        return [(o.suite_name, f) for o in self.outcomes for f in o.critical]
+
+    @property
+    def warning_failures(self) -> list[tuple[str, ExpectationFailure]]:
+        return [(o.suite_name, f) for o in self.outcomes for f in o.warnings]
+
+    @property
+    def success(self) -> bool:
+        return not self.critical_failures
+
+    def __str__(self) -> str:
+        lines = [
+            f"validated {len(self.outcomes)} mart suites in {self.seconds:.1f}s: "
+            f"{len(self.critical_failures)} critical failures, "
+            f"{len(self.warning_failures)} warnings"
+        ]
+        lines += [f"  {suite}: {f.describe()}" for suite, f in self.critical_failures]
+        lines += [f"  {suite} (warning): {f.describe()}" for suite, f in self.warning_failures]
+        return "\n".join(lines)
+
+
+# --- suites and the GX context ----------------------------------------------------------
+
+
+def load_suite_definition(name: str) -> dict:
+    path = EXPECTATIONS_DIR / f"{name}.json"
+    definition = json.loads(path.read_text(encoding="utf-8"))
+    for expectation in definition["expectations"]:
+        severity = expectation.get("meta", {}).get("severity")
+        if severity not in ("critical", "warning"):
+            raise ValueError(f"{path}: {expectation['type']} has no meta.severity critical|warning")
+    return definition
+
+
+def _configure_gx_environment() -> None:
+    # No phoning home from a police data pipeline, and no progress bars in the logs.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def _skip_dataframe_fingerprint() -> None:
+    """GX's pandas engine hashes every DataFrame under 1 GB into an md5 "batch marker"
+    (pandas_data_fingerprint) before validating it. Nothing in the validation uses that
+    marker, and on a 10M-row batch the hash costs more than all expectations together, so
+    it is switched off by setting the engine's size threshold to zero."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    pandas_execution_engine.HASH_THRESHOLD = 0
+
+
+class SuiteRunner:
+    """One GX file context for a whole step; one validation definition per suite."""
+
+    def __init__(self, settings: Settings) -> None:
+        _configure_gx_environment()
+        import great_expectations as gx
+
+        _skip_dataframe_fingerprint()
+        self._gx = gx
+        self.settings = settings
+        self.context = gx.get_context(mode="file", project_root_dir=str(settings.home))
+        self._configure_context()
+        datasource = self.context.data_sources.add_or_update_pandas("disruptions_frames")
+        try:
+            asset = datasource.get_asset("frames")
+        except LookupError:
+            asset = datasource.add_dataframe_asset("frames")
+        try:
+            self.batch_definition = asset.get_batch_definition("whole_frame")
+        except (KeyError, LookupError):
+            self.batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
+        self._definitions: dict[str, Any] = {}
+        self._suite_json: dict[str, dict] = {}
+
+    def _configure_context(self) -> None:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        variables = self.context.variables
+        changed = False
+        bars = variables.progress_bars
+        if isinstance(bars, dict):
+            globally = bars.get("globally")
+        else:
+            globally = getattr(bars, "globally", None)
+        if globally is not False:
+            variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+            changed = True
+        sites = dict(variables.data_docs_sites or {})
+        wanted = {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(self.settings.data_docs_dir) + "/",
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+        if sites != {DATA_DOCS_SITE: wanted}:
+            variables.data_docs_sites = {DATA_DOCS_SITE: wanted}
+            changed = True
+        if changed:
+            self.context.variables.save()
+            # The context caches its sites; a fresh one reads the saved configuration.
+            self.context = self._gx.get_context(
+                mode="file", project_root_dir=str(self.settings.home)
+            )
+
+    def definition(self, suite_name: str):
+        if suite_name not in self._definitions:
+            gx = self._gx
+            raw = load_suite_definition(suite_name)
+            suite = gx.ExpectationSuite(
+                name=suite_name,
+                expectations=raw["expectations"],
+                meta=raw.get("meta"),
+            )
+            # ExpectationSuite drops an invalid expectation with only a log line: refuse.
+            if len(suite.expectations) != len(raw["expectations"]):
+                raise ValueError(
+                    f"{EXPECTATIONS_DIR / (suite_name + '.json')}: "
+                    f"{len(raw['expectations']) - len(suite.expectations)} expectation(s) "
+                    "are not valid GX 1.x configurations"
+                )
+            suite = self.context.suites.add_or_update(suite)
+            self._definitions[suite_name] = self.context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(
+                    name=f"{suite_name}__frames", data=self.batch_definition, suite=suite
+                )
+            )
+            self._suite_json[suite_name] = raw
+        return self._definitions[suite_name]
+
+    def run(self, suite_name: str, frame, parameters: dict) -> SuiteOutcome:
+        started = time.perf_counter()
+        definition = self.definition(suite_name)
+        result = definition.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=parameters,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_VALUES},
+        )
+        failures = [_failure(item) for item in result.results if not item.success]
+        return SuiteOutcome(
+            suite_name=suite_name,
+            rows=len(frame),
+            evaluated=len(result.results),
+            failures=failures,
+            seconds=time.perf_counter() - started,
+        )
+
+
+def _column_of(kwargs: dict) -> str | None:
+    if kwargs.get("column"):
+        return str(kwargs["column"])
+    if kwargs.get("column_list"):
+        return ", ".join(kwargs["column_list"])
+    if kwargs.get("column_A"):
+        return f"{kwargs['column_A']}, {kwargs['column_B']}"
+    return None
+
+
+def _failure(item) -> ExpectationFailure:
+    config = item.expectation_config
+    meta = config.meta or {}
+    result = item.result or {}
+    error = None
+    info = item.exception_info or {}
+    if info.get("raised_exception"):
+        error = info.get("exception_message")
+    else:  # GX nests exceptions per metric
+        for value in info.values():
+            if isinstance(value, dict) and value.get("raised_exception"):
+                error = value.get("exception_message")
+                break
+    samples = [
+        _sample(value)
+        for value in (result.get("partial_unexpected_list") or [])[:SAMPLE_VALUES]
+        if not (isinstance(value, dict) and SENSITIVE_COLUMNS & set(value))
+    ]
+    failing_rows = result.get("unexpected_count")
+    percent = result.get("unexpected_percent")
+    return ExpectationFailure(
+        expectation=config.type,
+        # An expectation that cannot even be evaluated is a broken check: never let it pass
+        # as a warning.
+        severity="critical" if error else meta.get("severity", "critical"),
+        why=meta.get("why", ""),
+        column=_column_of(config.kwargs),
+        failing_rows=int(failing_rows) if failing_rows is not None else None,
+        failing_percent=round(float(percent), 4) if percent is not None else None,
+        observed_value=_sample(result.get("observed_value")),
+        samples=samples,
+        error=error[:300] if error else None,
+    )
+
+
+def _sample(value: Any) -> Any:
+    """A short, JSON-friendly rendering of one failing value (or pair, or row key)."""
+    if isinstance(value, dict):
+        return {k: _sample(v) for k, v in value.items() if k not in SENSITIVE_COLUMNS}
+    if isinstance(value, list | tuple):
+        return [_sample(v) for v in value[:SAMPLE_VALUES]]
+    if hasattr(value, "item") and not hasattr(value, "isoformat"):  # numpy scalars
+        if type(value).__name__ == "datetime64":
+            import pandas as pd
+
+            value = pd.Timestamp(value)
+        else:
+            value = value.item()
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- frames -----------------------------------------------------------------------------
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params=None, categorical=()):
+    """Run SQL in DuckDB and hand the result to pandas through Arrow, in the dtypes GX
+    evaluates fastest: categoricals for enumerations, datetime64[ns] for dates.
+
+    Rows stream from DuckDB in record batches and the enumerations are dictionary-encoded
+    batch by batch, so the plain strings of a 10M-row batch never sit in memory at once.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    reader = con.sql(sql, params=params).to_arrow_reader(ARROW_BATCH_ROWS)
+
+    def encoded_type(arrow_field):
+        if arrow_field.name in categorical and (
+            pa.types.is_string(arrow_field.type) or pa.types.is_large_string(arrow_field.type)
+        ):
+            return pa.dictionary(pa.int32(), arrow_field.type)
+        if pa.types.is_decimal(arrow_field.type):
+            return pa.float64()
+        return arrow_field.type
+
+    schema = pa.schema([pa.field(f.name, encoded_type(f)) for f in reader.schema])
+    batches = []
+    for batch in reader:
+        arrays = []
+        for arrow_field, column in zip(schema, batch.columns, strict=True):
+            if pa.types.is_dictionary(arrow_field.type):
+                column = pc.dictionary_encode(column)
+            elif column.type != arrow_field.type:
+                column = column.cast(arrow_field.type)
+            arrays.append(column)
+        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    table = pa.Table.from_batches(batches, schema=schema).unify_dictionaries()
+    del batches
+    frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+    del table
+    for name, dtype in frame.dtypes.items():
+        kind = getattr(dtype, "kind", None)
+        if kind == "M" and str(dtype) != "datetime64[ns]":
+            frame[name] = frame[name].astype("datetime64[ns]")
+        elif kind in ("i", "u") and str(dtype) != "int64":
+            frame[name] = frame[name].astype("int64")
+        elif kind == "f" and str(dtype) != "float64":
+            frame[name] = frame[name].astype("float64")
+    return frame
+
+
+def _read_seed(name: str, column: str) -> list[str]:
+    with open(SEEDS_DIR / name, newline="", encoding="utf-8-sig") as handle:
+        return [row[column].strip() for row in csv.DictReader(handle) if row[column].strip()]
+
+
+def seed_parameters() -> dict:
+    forces = _read_seed("forces.csv", "force_code")
+    rocus = _read_seed("rocus.csv", "rocu_code")
+    partners = _read_seed("partner_agencies.csv", "agency_code")
+    return {
+        "impact_levels": _read_seed("impact_levels.csv", "impact"),
+        "tactics": _read_seed("tactics.csv", "tactic"),
+        "forces": forces,
+        "rocus": rocus,
+        "lead_agencies": sorted(set(forces) | set(rocus) | set(partners)),
+        "bands": _read_seed("ocg_bands.csv", "band"),
+        "force_count": len(forces),
+    }
+
+
+def impact_weights() -> dict[str, float]:
+    with open(SEEDS_DIR / "impact_levels.csv", newline="", encoding="utf-8-sig") as handle:
+        return {row["impact"].strip(): float(row["weight"]) for row in csv.DictReader(handle)}
+
+
+# --- batches ----------------------------------------------------------------------------
+
+_DATE_IN_NAME = re.compile(
+    r"(?<!\d)(\d{4}[-_]?\d{2}[-_]?\d{2})([T_-]?\d{2}[-:]?\d{2}([-:]?\d{2})?)?(?!\d)"
+)
+
+
+def sender_of(source_file: str) -> str:
+    """Who sent a file: the first folder under landing, or for a file at the top level its
+    name without extensions and dates (disruptions_2026-01-05.csv -> disruptions)."""
+    parts = PurePosixPath(source_file.replace("\\", "/")).parts
+    if len(parts) > 1:
+        return parts[0]
+    stem = parts[0].split(".")[0] if parts else source_file
+    cleaned = re.sub(r"[-_.\s]+", "_", _DATE_IN_NAME.sub("", stem)).strip("_")
+    return cleaned or stem
+
+
+def volume_bounds(history: list[int]) -> dict:
+    """Suite parameters for the row-count checks, from the sender's recent batch sizes."""
+    if len(history) < VOLUME_MIN_HISTORY:
+        return {"volume_min": 0, "volume_max": None, "volume_extreme_max": None}
+    median = statistics.median(history)
+    return {
+        "volume_min": math.floor(median / VOLUME_WARNING_FACTOR),
+        "volume_max": math.ceil(median * VOLUME_WARNING_FACTOR) + 10,
+        "volume_extreme_max": math.ceil(median * VOLUME_EXTREME_FACTOR) + 1000,
+    }
+
+
+def _pending_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+    # A released batch was validated when it was held; never validate (and hold) it again.
+    return con.execute(
+        """
+        SELECT b.batch_id, b.feed, b.source_file
+        FROM audit.load_batches AS b
+        WHERE b.status = 'loaded'
+          AND b.feed IN ('disruptions', 'ocg_assessments')
+          AND NOT EXISTS (SELECT 1 FROM audit.batch_validations AS v
+                          WHERE v.batch_id = b.batch_id)
+          AND NOT EXISTS (SELECT 1 FROM audit.batch_decisions AS d
+                          WHERE d.batch_id = b.batch_id AND d.decision = 'released')
+        ORDER BY b.batch_id
+        """
+    ).fetchall()
+
+
+def _loaded_history(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list]:
+    """Loaded batch sizes by (feed, sender), in load order."""
+    history: dict[tuple[str, str], list] = {}
+    for batch_id, feed, source_file, rows_loaded in con.execute(
+        """
+        SELECT batch_id, feed, source_file, coalesce(rows_loaded, 0)
+        FROM audit.load_batches
+        WHERE status = 'loaded' AND feed IS NOT NULL
+        ORDER BY batch_id
+        """
+    ).fetchall():
+        history.setdefault((feed, sender_of(source_file)), []).append((batch_id, rows_loaded))
+    return history
+
+
+def _run_parameters(today: date) -> dict:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return {
+        # Date bounds go to GX as ISO datetimes: a plain date would not compare with the
+        # datetime64 columns GX vectorises.
+        "max_date": f"{(today + timedelta(days=1)).isoformat()}T00:00:00",
+        "max_recorded_at": (now + timedelta(days=1)).isoformat(timespec="seconds"),
+    }
+
+
+def validate_new_batches(settings: Settings, run_id: str) -> BatchValidationSummary:
+    """Run each feed's suite on every loaded batch not validated yet; hold critical ones."""
+    started = time.perf_counter()
+    summary = BatchValidationSummary()
+    with open_warehouse(settings) as con:
+        pending = _pending_batches(con)
+        if not pending:
+            summary.seconds = time.perf_counter() - started
+            return summary
+        runner = SuiteRunner(settings)
+        history = _loaded_history(con)
+        base_parameters = {**seed_parameters(), **_run_parameters(datetime.now(UTC).date())}
+        for batch_id, feed, source_file in pending:
+            sizes = [
+                rows
+                for earlier_id, rows in history.get((feed, sender_of(source_file)), [])
+                if earlier_id < batch_id
+            ][-VOLUME_HISTORY:]
+            sql, categorical = FEED_FRAMES[feed]
+            frame = query_frame(con, sql, [batch_id], categorical)
+            outcome = runner.run(
+                FEED_SUITES[feed], frame, {**base_parameters, **volume_bounds(sizes)}
+            )
+            del frame
+            result = _record_batch_outcome(
+                settings, con, run_id, batch_id, feed, source_file, outcome
+            )
+            if result.held:
+                entries = history.get((feed, sender_of(source_file)), [])
+                history[(feed, sender_of(source_file))] = [e for e in entries if e[0] != batch_id]
+            summary.batches.append(result)
+            logger.info(
+                "batch %s (%s, %s): %d rows, %d expectations, %d critical / %d warning "
+                "failures in %.2fs",
+                batch_id,
+                feed,
+                source_file,
+                outcome.rows,
+                outcome.evaluated,
+                len(outcome.critical),
+                len(outcome.warnings),
+                outcome.seconds,
+            )
+    summary.seconds = time.perf_counter() - started
+    logger.info("%s", str(summary).splitlines()[0])
+    return summary
+
+
+def _record_batch_outcome(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    batch_id: int,
+    feed: str,
+    source_file: str,
+    outcome: SuiteOutcome,
+) -> BatchOutcome:
+    """Record the validation, hold the batch on a critical failure, and alert.
+
+    The alert row commits on its own before the validation row does: after a crash in
+    between, the batch is validated (and alerted) again rather than held silently.
+    """
+    held = bool(outcome.critical)
+    details = {
+        "feed": feed,
+        "source_file": source_file,
+        "batch_id": batch_id,
+        "suite": outcome.suite_name,
+        "rows": outcome.rows,
+        "failures": [f.as_dict() for f in outcome.critical + outcome.warnings],
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO audit.batch_validations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                batch_id,
+                outcome.suite_name,
+                not outcome.failures,
+                len(outcome.critical),
+                len(outcome.warnings),
+                datetime.now(UTC).replace(tzinfo=None),
+                run_id,
+                json.dumps({"rows": outcome.rows, "failures": details["failures"]}),
+            ],
+        )
+        alert_id = None
+        if held:
+            first = outcome.critical[0]
+            con.execute(
+                """
+                UPDATE audit.load_batches
+                SET status = 'held',
+                    message = concat_ws('; ', nullif(message, ''), ?)
+                WHERE batch_id = ? AND status = 'loaded'
+                """,
+                [f"held: {first.expectation} on {first.column or 'the batch'} failed", batch_id],
+            )
+            alert_id = raise_alert(
+                settings,
+                severity="critical",
+                source="batch_validation",
+                subject=(
+                    f"Batch {batch_id} held: {feed} file {source_file} failed "
+                    f"{len(outcome.critical)} critical expectation(s)"
+                ),
+                message=(
+                    f"Batch {batch_id} of feed {feed} ({source_file}, {outcome.rows} rows) "
+                    f"is held and excluded from the marts. Failing:\n- "
+                    + "\n- ".join(f.describe() for f in outcome.critical + outcome.warnings)
+                    + f"\nReview it, then run `disruptions release {batch_id}` or "
+                    f"`disruptions discard {batch_id}`."
+                ),
+                details=details,
+                run_id=run_id,
+                con=con,
+            )
+        elif outcome.warnings:
+            alert_id = raise_alert(
+                settings,
+                severity="warning",
+                source="batch_validation",
+                subject=(
+                    f"Batch {batch_id} loaded with {len(outcome.warnings)} warning(s): "
+                    f"{feed} file {source_file}"
+                ),
+                message=(
+                    f"Batch {batch_id} of feed {feed} ({source_file}, {outcome.rows} rows) is "
+                    f"loaded and counted, with warnings:\n- "
+                    + "\n- ".join(f.describe() for f in outcome.warnings)
+                ),
+                details=details,
+                run_id=run_id,
+                con=con,
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return BatchOutcome(batch_id, feed, source_file, outcome, held, alert_id)
+
+
+# --- marts ------------------------------------------------------------------------------
+
+
+def _mart_frames(weights: dict[str, float]) -> dict[str, str]:
+    weighted = " + ".join(
+        f"{weight!r} * {level}_count" for level, weight in weights.items() if level
+    )
+    return {
+        "ocg_disruption_summary": f"""
+            SELECT *,
+                   CAST(total_disruptions - (major_count + moderate_count + minor_count
+                        + negative_count) AS BIGINT) AS total_minus_levels,
+                   CAST(round(net_disruption_score - ({weighted}), 6) AS DOUBLE)
+                       AS net_score_minus_weighted
+            FROM marts.ocg_disruption_summary
+        """,
+        "ocg_long_term_effect": """
+            SELECT *,
+                   coalesce(dismantled_within_12m = (effect_12m = 'dismantled'), false)
+                       AS dismantled_flag_agrees,
+                   score_change_12m IS NOT DISTINCT FROM (score_12m - baseline_score)
+                       AS score_change_12m_agrees,
+                   coalesce(
+                       (baseline_date + INTERVAL 12 MONTH > as_of_date)
+                       = (effect_12m IN ('too_early', 'dismantled')), false)
+                   OR (effect_12m = 'dismantled') AS too_early_rule_agrees
+            FROM marts.ocg_long_term_effect
+        """,
+        "disruptions_monthly": "SELECT * FROM marts.disruptions_monthly",
+        "tactic_effectiveness": """
+            SELECT *,
+                   CAST(dismantled_12m + reduced_12m + no_change_12m + strengthened_12m
+                        + not_reassessed_12m + insufficient_baseline_12m + too_early_12m
+                        - ocgs_disrupted AS BIGINT) AS effects_minus_ocgs,
+                   CAST(ocgs_with_12m_outcome - (ocgs_disrupted - too_early_12m) AS BIGINT)
+                       AS outcome_minus_reached
+            FROM marts.tactic_effectiveness
+        """,
+        "rocu_force_balance": """
+            SELECT *,
+                   CAST(rocu_disruptions - sum(force_disruptions) OVER (PARTITION BY rocu)
+                        AS BIGINT) AS rocu_total_minus_forces
+            FROM marts.rocu_force_balance
+        """,
+        "dim_ocg_assessment_history": """
+            SELECT *,
+                   CAST(count(*) FILTER (WHERE is_current) OVER (PARTITION BY ocg_id)
+                        AS BIGINT) AS current_rows_for_ocg,
+                   coalesce(is_current = (valid_to IS NULL), false) AS current_means_open
+            FROM marts.dim_ocg_assessment_history
+        """,
+    }
+
+
+# The versioning rule of SPEC section 4, recomputed here from raw on purpose: the
+# reconciliation then checks dbt's intermediate model against an independent reading.
+RECOMPUTED_COUNTED_SQL = """
+    WITH knowable AS (
+        SELECT d.disruption_id, d.status, d.recorded_at, d.batch_id, d.line_number
+        FROM raw.disruptions AS d
+        JOIN audit.load_batches AS b ON b.batch_id = d.batch_id AND b.status = 'loaded'
+        WHERE d.recorded_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+          AND d.disruption_date <= CAST($as_of AS DATE)
+    ), current_versions AS (
+        SELECT arg_max(status, (recorded_at, batch_id, line_number)) AS status
+        FROM knowable
+        GROUP BY disruption_id
+    )
+    SELECT count(*) FILTER (WHERE status = 'approved') FROM current_versions
+"""
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> int | None:
+    try:
+        value = con.execute(sql, params or []).fetchone()[0]
+    except duckdb.Error as error:
+        logger.warning("reconciliation query failed: %s", error)
+        return None
+    return int(value) if value is not None else 0
+
+
+def reconciliation_frame(con: duckdb.DuckDBPyConnection, as_of: date):
+    import pandas as pd
+
+    def when(table: str, sql: str) -> int | None:
+        schema, name = table.split(".")
+        return _scalar(con, sql) if _table_exists(con, schema, name) else None
+
+    row = {
+        "counted_in_staging": when(
+            "intermediate.int_disruptions_current",
+            "SELECT count(*) FILTER (WHERE is_counted) FROM intermediate.int_disruptions_current",
+        ),
+        "counted_recomputed": _scalar(con, RECOMPUTED_COUNTED_SQL, {"as_of": as_of.isoformat()}),
+        "summary_counted": when(
+            "marts.ocg_disruption_summary",
+            "SELECT sum(total_disruptions) + sum(none_count) FROM marts.ocg_disruption_summary",
+        ),
+        "summary_disruptions": when(
+            "marts.ocg_disruption_summary",
+            "SELECT sum(total_disruptions) FROM marts.ocg_disruption_summary",
+        ),
+        "summary_ocgs_disrupted": when(
+            "marts.ocg_disruption_summary",
+            "SELECT count(*) FILTER (WHERE total_disruptions > 0) "
+            "FROM marts.ocg_disruption_summary",
+        ),
+        "monthly_counted": when(
+            "marts.disruptions_monthly",
+            "SELECT sum(disruption_count) FROM marts.disruptions_monthly",
+        ),
+        "long_term_rows": when(
+            "marts.ocg_long_term_effect", "SELECT count(*) FROM marts.ocg_long_term_effect"
+        ),
+        "balance_disruptions": when(
+            "marts.rocu_force_balance",
+            "SELECT sum(force_disruptions) FROM marts.rocu_force_balance",
+        ),
+    }
+    if row["counted_in_staging"] is None:
+        # Without the intermediate model, the independent recomputation stands in for it.
+        row["counted_in_staging"] = row["counted_recomputed"]
+    frame = pd.DataFrame([row])
+    return frame.astype({name: "float64" for name in row})
+
+
+def _missing_table_outcome(suite_name: str, table: str) -> SuiteOutcome:
+    return SuiteOutcome(
+        suite_name=suite_name,
+        rows=0,
+        evaluated=0,
+        failures=[
+            ExpectationFailure(
+                expectation="table_exists",
+                severity="critical",
+                why="dbt must build every public mart before it is validated and published",
+                column=None,
+                failing_rows=None,
+                failing_percent=None,
+                observed_value=f"{table} does not exist",
+                samples=[],
+            )
+        ],
+        seconds=0.0,
+    )
+
+
+def validate_marts(settings: Settings, run_id: str, as_of: date) -> MartValidationSummary:
+    """Validate every public mart and the marts' reconciliation with the counted
+    disruptions; a critical failure alerts and raises PipelineError (publishing blocked)."""
+    started = time.perf_counter()
+    summary = MartValidationSummary()
+    parameters = {**seed_parameters(), "as_of": f"{as_of.isoformat()}T00:00:00"}
+    with open_warehouse(settings) as con:
+        runner = SuiteRunner(settings)
+        frames = _mart_frames(impact_weights())
+        for mart in MART_SUITES:
+            if not _table_exists(con, "marts", mart):
+                summary.outcomes.append(_missing_table_outcome(mart, f"marts.{mart}"))
+                continue
+            frame = query_frame(con, frames[mart])
+            summary.outcomes.append(runner.run(mart, frame, parameters))
+        summary.outcomes.append(
+            runner.run(RECONCILIATION_SUITE, reconciliation_frame(con, as_of), parameters)
+        )
+        for outcome in summary.outcomes:
+            if outcome.failures:
+                summary.alert_ids.append(_alert_mart(settings, con, run_id, as_of, outcome))
+    summary.seconds = time.perf_counter() - started
+    logger.info("%s", str(summary).splitlines()[0])
+    if not summary.success:
+        failing = sorted({suite for suite, _ in summary.critical_failures})
+        raise PipelineError(
+            f"mart validation failed for {', '.join(failing)} "
+            f"({len(summary.critical_failures)} critical expectation(s)); publishing blocked",
+            alert_raised=True,
+        )
+    return summary
+
+
+def _alert_mart(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    as_of: date,
+    outcome: SuiteOutcome,
+) -> int:
+    critical = bool(outcome.critical)
+    table = (
+        "the marts' reconciliation"
+        if outcome.suite_name == RECONCILIATION_SUITE
+        else f"marts.{outcome.suite_name}"
+    )
+    failures = outcome.critical + outcome.warnings
+    return raise_alert(
+        settings,
+        severity="critical" if critical else "warning",
+        source="mart_validation",
+        subject=(
+            f"{table} failed {len(outcome.critical)} critical expectation(s); publishing blocked"
+            if critical
+            else f"{table}: {len(outcome.warnings)} warning(s)"
+        ),
+        message=(
+            f"Validation of {table} for as_of {as_of.isoformat()} ({outcome.rows} rows):\n- "
+            + "\n- ".join(f.describe() for f in failures)
+            + ("\nThe run fails and the previous publication stays in place." if critical else "")
+        ),
+        details={
+            "mart": table,
+            "suite": outcome.suite_name,
+            "as_of": as_of.isoformat(),
+            "rows": outcome.rows,
+            "failures": [f.as_dict() for f in failures],
+        },
+        run_id=run_id,
+        con=con,
+    )
+
+
+# --- Data Docs --------------------------------------------------------------------------
+
+
+def _prune_validation_results(settings: Settings) -> None:
+    """Keep Data Docs quick to rebuild: only the most recent results stay."""
+    results_dir = settings.gx_dir / "uncommitted" / "validations"
+    if not results_dir.exists():
+        return
+    files = sorted(results_dir.rglob("*.json"), key=lambda path: path.stat().st_mtime)
+    for path in files[:-KEEP_VALIDATION_RESULTS]:
+        path.unlink(missing_ok=True)
+
+
+def build_data_docs(settings: Settings) -> Path:
+    """Rebuild the GX Data Docs site at $DISRUPTIONS_HOME/reports/data_docs/index.html."""
+    runner = SuiteRunner(settings)
+    # Suites show up in the docs even on a night with nothing new to validate.
+    for name in (*FEED_SUITES.values(), *MART_SUITES, RECONCILIATION_SUITE):
+        runner.definition(name)
+    _prune_validation_results(settings)
+    if settings.data_docs_dir.exists():
+        shutil.rmtree(settings.data_docs_dir)  # drop pages of pruned results
+    runner.context.build_data_docs(site_names=[DATA_DOCS_SITE])
+    index = settings.data_docs_dir / "index.html"
+    if not index.exists():
+        raise PipelineError(f"Data Docs were not written to {index}")
+    return index
