@@ -1,0 +1,282 @@
+"""The dbt project on a real warehouse built from hand-made raw rows (tests/dbt/raw_rows.py).
+
+One warehouse is built once per module and taken through the life of the pipeline:
+as_of 1, as_of 2, a backfill to as_of 1, then a released held batch plus a new batch built
+incrementally and, on a copy, with a full refresh. Each stage's marts are read into
+Python so the tests below only compare.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+import raw_rows  # tests/dbt is on sys.path (rootdir-relative, no packages)
+
+from disruptions.config import load_settings
+from disruptions.errors import PipelineError
+from disruptions.transform import build_marts, run_dbt
+from disruptions.warehouse import open_warehouse
+
+pytestmark = pytest.mark.slow
+
+MARTS = (
+    "ocg_disruption_summary",
+    "ocg_long_term_effect",
+    "disruptions_monthly",
+    "tactic_effectiveness",
+    "rocu_force_balance",
+    "dim_ocg_assessment_history",
+)
+
+
+def read_marts(warehouse: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {
+            mart: con.execute(f"SELECT * FROM marts.{mart} ORDER BY ALL").fetchall()
+            for mart in MARTS
+        }
+    finally:
+        con.close()
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def as_text(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """Build the warehouse through every stage once; return what each stage produced.
+
+    as_of 2 first, then a backfill to as_of 1 (which must force a full refresh), then
+    new batches built incrementally at as_of 2, and the same with a full refresh on a copy.
+    """
+    home = tmp_path_factory.mktemp("dbt_home")
+    settings = load_settings(home=home)
+    settings.ensure_dirs()
+    with open_warehouse(settings) as con:
+        raw_rows.load_initial_batches(con)
+
+    stages = {"settings": settings}
+    stages["first"] = build_marts(settings, "run-1", raw_rows.AS_OF_2)
+    stages["marts_as_of_2"] = read_marts(settings.warehouse_path)
+    # The dbt unit tests, on the warehouse as it stands (they need their parents built).
+    stages["unit_tests"] = run_dbt(
+        settings, "test", "--select", "test_type:unit", "--vars", '{"as_of": "2026-03-31"}'
+    )
+
+    stages["backfill"] = build_marts(settings, "run-2", raw_rows.AS_OF_1)
+    stages["marts_as_of_1"] = read_marts(settings.warehouse_path)
+
+    with open_warehouse(settings) as con:
+        raw_rows.release_batch_3_and_load_batch_7(con)
+    copy_settings = load_settings(home=tmp_path_factory.mktemp("dbt_home_copy"))
+    copy_settings.ensure_dirs()
+    shutil.copyfile(settings.warehouse_path, copy_settings.warehouse_path)
+    stages["incremental"] = build_marts(settings, "run-3", raw_rows.AS_OF_2)
+    stages["marts_incremental"] = read_marts(settings.warehouse_path)
+    stages["full_refresh"] = build_marts(
+        copy_settings, "run-3-full", raw_rows.AS_OF_2, full_refresh=True
+    )
+    stages["marts_full_refresh"] = read_marts(copy_settings.warehouse_path)
+    return stages
+
+
+def summary_by_ocg(rows):
+    return {row[0]: tuple(as_text(value) for value in row[1:-1]) for row in rows}
+
+
+def effect_by_ocg(rows):
+    result = {}
+    for row in rows:
+        values = [as_text(value) for value in row[1:-1]]
+        result[row[0]] = tuple(
+            round(value, 6) if isinstance(value, float) else value for value in values
+        )
+    return result
+
+
+def test_summary_counts_approved_current_versions_at_each_as_of(pipeline):
+    assert summary_by_ocg(pipeline["marts_as_of_1"]["ocg_disruption_summary"]) == (
+        raw_rows.SUMMARY_AS_OF_1
+    )
+    assert summary_by_ocg(pipeline["marts_as_of_2"]["ocg_disruption_summary"]) == (
+        raw_rows.SUMMARY_AS_OF_2
+    )
+
+
+def test_long_term_effect_categories_match_the_hand_computed_answers(pipeline):
+    assert effect_by_ocg(pipeline["marts_as_of_1"]["ocg_long_term_effect"]) == (
+        raw_rows.EFFECT_AS_OF_1
+    )
+    assert effect_by_ocg(pipeline["marts_as_of_2"]["ocg_long_term_effect"]) == (
+        raw_rows.EFFECT_AS_OF_2
+    )
+
+
+def test_every_mart_row_carries_the_as_of_date(pipeline):
+    for stage, as_of in (("marts_as_of_1", raw_rows.AS_OF_1), ("marts_as_of_2", raw_rows.AS_OF_2)):
+        for mart, rows in pipeline[stage].items():
+            assert rows, mart
+            assert {row[-1] for row in rows} == {as_of}, mart
+
+
+def test_held_and_discarded_batches_are_excluded(pipeline):
+    summary = summary_by_ocg(pipeline["marts_as_of_2"]["ocg_disruption_summary"])
+    # Held batch 3 would withdraw D1 and add a major D10; discarded batch 4 a major D11.
+    assert summary["A"][5] == 1  # major_count: D1 still counts, D10 does not
+    assert summary["B"][5] == 1  # only D4, amended to major; never D11
+
+
+def test_monthly_counts_each_counted_disruption_once_in_its_cell(pipeline):
+    rows = pipeline["marts_as_of_1"]["disruptions_monthly"]
+    cells = {tuple(as_text(value) for value in row[:7]): row[7:10] for row in rows}
+    assert cells == {
+        ("2025-01-01", "NWROCU", "GMP", "GMP", "pursue", "arrest", "major"): (True, 1, 3),
+        ("2025-02-01", "NWROCU", "GMP", "NCA", "prevent", "drugs_seizure", "moderate"): (
+            True,
+            1,
+            2,
+        ),
+        ("2025-03-01", "NWROCU", "GMP", "GMP", "pursue", "arrest", "none"): (False, 1, 0),
+        ("2025-02-01", "LDNROCU", "MPS", "LDNROCU", "pursue", "cash_seizure", "moderate"): (
+            True,
+            1,
+            2,
+        ),
+        ("2025-02-01", "ERSOU", "KENT", "KENT", "pursue", "arrest", "minor"): (True, 1, 1),
+    }
+
+
+def test_tactic_effectiveness_follows_each_tactics_ocgs_to_their_12_month_effect(pipeline):
+    rows = {row[0]: row for row in pipeline["marts_as_of_2"]["tactic_effectiveness"]}
+    assert len(rows) == 15  # every tactic of the seed
+    arrest = rows["arrest"]  # used against A (reduced), C (no baseline), G (too early)
+    assert arrest[1:10] == (3, 2, 0, 1, 0, 0, 0, 1, 1)
+    assert arrest[11] == pytest.approx(0.5)  # share_reduced_12m
+    assert arrest[15] == pytest.approx(-0.4)  # mean_pct_change_12m
+    assert rows["cash_seizure"][1:4] == (1, 1, 1)  # B, dismantled
+    assert rows["imprisonment"][1] == 0  # D7 was withdrawn
+    assert rows["imprisonment"][10] is None
+
+
+def test_rocu_force_balance_compares_disruption_share_with_active_ocg_share(pipeline):
+    rows = {row[1]: row for row in pipeline["marts_as_of_2"]["rocu_force_balance"]}
+    assert len(rows) == 44
+    gmp, kent, mps, lancs = rows["GMP"], rows["KENT"], rows["MPS"], rows["LANCS"]
+    # GMP: D1, D2, D9 (D3 is none); A is active, band 2B (rank 5) is not highest-threat.
+    assert gmp[:9] == ("NWROCU", "GMP", 3, 3, 1.0, 1, 1, 1.0, 0)
+    assert gmp[10] is None and gmp[11] == 0.0 and gmp[12] is None
+    assert lancs[2:5] == (0, 3, 0.0)
+    # KENT: D6; C is active in band 1B (rank 2), highest-threat.
+    assert kent[2:13] == (1, 1, 1.0, 1, 1, 1.0, 1, 1, 1.0, 0.0, 0.0)
+    # MPS: D4; B is archived, so the region has no active OCG.
+    assert mps[2:8] == (1, 1, 1.0, 0, 0, None)
+
+
+def test_assessment_history_is_scd2_with_the_row_loaded_last(pipeline):
+    rows = pipeline["marts_as_of_2"]["dim_ocg_assessment_history"]
+    history_a = [(as_text(r[1]), as_text(r[2]), r[3], r[4]) for r in rows if r[0] == "A"]
+    assert history_a == [
+        ("2024-12-01", "2025-04-01", False, 50),
+        ("2025-04-01", "2025-09-01", False, 44),
+        ("2025-09-01", None, True, 30),
+    ]
+    as_of_1_rows = pipeline["marts_as_of_1"]["dim_ocg_assessment_history"]
+    assert len(as_of_1_rows) == 6  # A's 2025-09-01 assessment is after AS_OF_1
+    assert len(rows) == 7
+
+
+def test_dbt_build_with_unit_tests_passes(pipeline):
+    output = pipeline["unit_tests"].stdout
+    assert pipeline["unit_tests"].returncode == 0
+    assert "ERROR=0" in output
+    assert "PASS=16" in output
+
+
+def test_backfill_to_an_earlier_as_of_forces_a_full_refresh(pipeline):
+    assert pipeline["first"]["full_refresh"] is False
+    assert pipeline["backfill"]["full_refresh"] is True
+    assert "earlier than the previous build" in pipeline["backfill"]["full_refresh_reason"]
+    # ...and what it builds is what was knowable then (the exact answers are checked above).
+    assert summary_by_ocg(pipeline["marts_as_of_1"]["ocg_disruption_summary"]) == (
+        raw_rows.SUMMARY_AS_OF_1
+    )
+
+
+def test_incremental_build_with_new_and_released_batches_equals_a_full_refresh(pipeline):
+    assert pipeline["incremental"]["full_refresh"] is False
+    assert pipeline["full_refresh"]["full_refresh"] is True
+    incremental, full = pipeline["marts_incremental"], pipeline["marts_full_refresh"]
+    for mart in MARTS:
+        assert incremental[mart] == full[mart], mart
+    summary = summary_by_ocg(incremental["ocg_disruption_summary"])
+    # Released batch 3: D1 withdrawn, D10 major counts. Batch 7: D6 now major, D12 for E.
+    assert summary["A"][5:11] == (1, 1, 0, 1, 0, 2)
+    assert summary["C"][5:11] == (1, 0, 0, 0, 0, 1)
+    assert summary["E"][5:11] == (0, 0, 1, 0, 0, 1)
+    warehouse = pipeline["settings"].warehouse_path
+    assert query(warehouse, "SELECT count(*) FROM staging.stg_disruptions") == query(
+        warehouse, "SELECT count(*) FROM raw.disruptions"
+    )
+
+
+def test_no_column_named_rationale_outside_raw(pipeline):
+    for settings_key in ("settings",):
+        warehouse = pipeline[settings_key].warehouse_path
+        found = query(
+            warehouse,
+            "SELECT table_schema, table_name FROM information_schema.columns "
+            "WHERE lower(column_name) = 'rationale' AND table_schema <> 'raw'",
+        )
+        assert found == []
+        assert (
+            query(warehouse, "SELECT count(*) FROM raw.disruptions WHERE rationale IS NOT NULL")[0][
+                0
+            ]
+            > 0
+        )
+
+
+def test_a_failing_data_test_raises_pipeline_error_naming_the_node(tmp_path):
+    settings = load_settings(home=tmp_path / "home")
+    settings.ensure_dirs()
+    with open_warehouse(settings) as con:
+        raw_rows.insert_batch(
+            con,
+            1,
+            "disruptions",
+            "loaded",
+            [
+                (
+                    "X1",
+                    "A",
+                    "2025-01-10",
+                    "2025-01-11 10:00",
+                    "major",
+                    "pursue",
+                    "not_a_tactic",
+                    "GMP",
+                    "GMP",
+                    "approved",
+                )
+            ],
+        )
+    with pytest.raises(PipelineError) as raised:
+        build_marts(settings, "run-bad", raw_rows.AS_OF_1)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "relationships_disruptions_monthly_tactic" in message
+    assert raised.value.alert_raised is False
