@@ -1,0 +1,260 @@
+"""Turn one landing file into a SQL relation DuckDB can validate, whatever its format.
+
+Every reader returns a `FileSource` whose SQL exposes the same columns: record_number
+(1-based, in file order), line_number (provisional, see `line_number_map_sql`),
+record_json (the original values, every column as read) and one VARCHAR column per
+feed column, NULL when the file lacks that (optional) column. Nothing is read row by
+row in Python: DuckDB reads every value as text and the rules in ingest_rules.py type it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from disruptions.ingest_rules import FEED_COLUMNS, sql_string
+
+HEADER_PEEK_BYTES = 1 << 20
+CSV_OPTIONS = (
+    "auto_detect=false, header=true, delim=',', quote='\"', escape='\"', "
+    "strict_mode=true, null_padding=false"
+)
+# DuckDB's CSV errors quote the offending line, which may hold sensitive free text. Only
+# DuckDB's own first line and these explanations are kept in messages and alerts.
+KNOWN_EXPLANATIONS = (
+    "Expected Number of Columns",
+    "Value with unterminated quote",
+    "Invalid unicode",
+    "Maximum line size",
+)
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as its format, or lacks required columns."""
+
+
+@dataclass
+class FileSource:
+    sql: str
+    # Added to record_number to give the provisional line number (the CSV header is line 1).
+    header_lines: int
+    # The records there would be if each took exactly one line (for parquet: the row count).
+    # Fewer records means some span lines, or blank lines were skipped.
+    one_per_line_records: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def map_feed_columns(feed: str, names: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Match file column names to the feed's columns (trimmed, case-insensitive).
+
+    Returns {feed column: position in the file} and warnings for ignored columns.
+    """
+    positions: dict[str, int] = {}
+    for position, name in enumerate(names):
+        key = name.strip().lower()
+        if key in positions:
+            raise UnreadableFile(f"column '{key}' appears more than once")
+        positions[key] = position
+    expected = {column.name for column in FEED_COLUMNS[feed]}
+    missing = [c.name for c in FEED_COLUMNS[feed] if c.required and c.name not in positions]
+    if missing:
+        raise UnreadableFile("missing required columns: " + ", ".join(missing))
+    extra = [names[position] for key, position in positions.items() if key not in expected]
+    warnings = ["ignored extra columns: " + ", ".join(extra)] if extra else []
+    return {key: pos for key, pos in positions.items() if key in expected}, warnings
+
+
+def _feed_column_list(feed: str, values: dict[str, str]) -> str:
+    """`value AS column` for every feed column, NULL for the ones the file lacks."""
+    return ", ".join(
+        f"{values.get(column.name, 'CAST(NULL AS VARCHAR)')} AS {column.name}"
+        for column in FEED_COLUMNS[feed]
+    )
+
+
+def _record_json(names: list[str], expressions: list[str]) -> str:
+    pairs = ", ".join(f"{sql_string(n)}, {e}" for n, e in zip(names, expressions, strict=True))
+    return f"json_object({pairs})"
+
+
+def read_csv_header(path: Path) -> list[str]:
+    """The header row, parsed by Python's csv module from the first line only."""
+    with open(path, "rb") as handle:
+        head = handle.read(HEADER_PEEK_BYTES)
+    first_line = head.split(b"\n", 1)[0]
+    try:
+        text = first_line.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(
+            f"not valid UTF-8: byte 0x{first_line[error.start]:02X} in the header (line 1)"
+        ) from None
+    if not text.strip():
+        raise UnreadableFile("empty file: no header row")
+    return next(csv.reader([text]))
+
+
+def csv_source(path: Path, feed: str, physical_lines: int) -> FileSource:
+    names = read_csv_header(path)
+    positions, warnings = map_feed_columns(feed, names)
+    # Positional names: the header is already known, and this keeps odd names out of SQL.
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
+    values = {feed_column: f"c{pos}" for feed_column, pos in positions.items()}
+    record = _record_json(names, [f"c{i}" for i in range(len(names))])
+    sql = f"""
+        SELECT record_number, record_number + 1 AS line_number, {record} AS record_json,
+               {_feed_column_list(feed, values)}
+        FROM (
+            SELECT row_number() OVER () AS record_number, *
+            FROM read_csv({sql_string(str(path))}, columns={{{columns}}}, {CSV_OPTIONS})
+        )
+    """
+    return FileSource(sql, 1, physical_lines - 1, warnings)
+
+
+def _jsonl_relation(path: Path) -> str:
+    return (
+        "(SELECT row_number() OVER () AS record_number, json "
+        f"FROM read_json_objects({sql_string(str(path))}, format='newline_delimited'))"
+    )
+
+
+def jsonl_source(
+    con: duckdb.DuckDBPyConnection, path: Path, feed: str, physical_lines: int
+) -> FileSource:
+    relation = _jsonl_relation(path)
+    not_object = con.execute(
+        f"SELECT min(record_number) FROM {relation} WHERE json_type(json) <> 'OBJECT'"
+    ).fetchone()[0]
+    if not_object is not None:
+        raise UnreadableFile(f"record {not_object} is not a JSON object")
+    keys = [
+        key
+        for (key,) in con.execute(
+            f"SELECT DISTINCT unnest(json_keys(json)) AS key FROM {relation} ORDER BY key"
+        ).fetchall()
+    ]
+    positions, warnings = map_feed_columns(feed, keys)
+    values = {
+        feed_column: "json_extract_string(json, "
+        + sql_string('$."' + keys[pos].replace('"', '\\"') + '"')
+        + ")"
+        for feed_column, pos in positions.items()
+    }
+    sql = f"""
+        SELECT record_number, record_number AS line_number, json AS record_json,
+               {_feed_column_list(feed, values)}
+        FROM {relation}
+    """
+    return FileSource(sql, 0, physical_lines, warnings)
+
+
+def parquet_source(con: duckdb.DuckDBPyConnection, path: Path, feed: str) -> FileSource:
+    scan = f"read_parquet({sql_string(str(path))}, file_row_number=true)"
+    names = [
+        row[0]
+        for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        if row[0] != "file_row_number"
+    ]
+    positions, warnings = map_feed_columns(feed, names)
+    as_text = [f"CAST({quote_identifier(name)} AS VARCHAR)" for name in names]
+    values = {feed_column: as_text[pos] for feed_column, pos in positions.items()}
+    sql = f"""
+        SELECT file_row_number + 1 AS record_number, file_row_number + 1 AS line_number,
+               {_record_json(names, as_text)} AS record_json,
+               {_feed_column_list(feed, values)}
+        FROM {scan}
+    """
+    rows = con.execute(f"SELECT count(*) FROM {scan}").fetchone()[0]  # from the footer
+    return FileSource(sql, 0, rows, warnings)
+
+
+def file_source(
+    con: duckdb.DuckDBPyConnection, path: Path, file_format: str, feed: str, physical_lines: int
+) -> FileSource:
+    if file_format == ".csv":
+        return csv_source(path, feed, physical_lines)
+    if file_format == ".jsonl":
+        return jsonl_source(con, path, feed, physical_lines)
+    if file_format == ".parquet":
+        return parquet_source(con, path, feed)
+    raise UnreadableFile(f"unsupported format {file_format!r}")
+
+
+def line_number_map_sql(path: Path, file_format: str) -> str:
+    """SELECT record_number, line_number: where each record starts in the file.
+
+    Only needed when the file has more physical lines than records: a quoted CSV field
+    holding a line break, or blank lines (which DuckDB skips). A CSV line starts a record
+    when it is not blank and the quotes before it are balanced (RFC 4180 escapes a quote
+    by doubling it, which keeps the count even). Reads the whole file as one string, so
+    this path is for the unusual file, not the nightly bulk.
+    """
+    lines = f"""
+        SELECT unnest(range(1, len(parts) + 1)) AS line_number, unnest(parts) AS line
+        FROM (SELECT string_split(content, chr(10)) AS parts
+              FROM read_text({sql_string(str(path))}))
+    """
+    if file_format == ".csv":
+        starts = """
+            SELECT line_number FROM (
+                SELECT line_number, line,
+                    coalesce(sum(length(line) - length(replace(line, '"', ''))) OVER (
+                        ORDER BY line_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                    ), 0) AS quotes_before
+                FROM lines
+            ) WHERE line_number > 1 AND quotes_before % 2 = 0 AND rtrim(line, chr(13)) <> ''
+        """
+    else:
+        starts = "SELECT line_number FROM lines WHERE trim(line, ' ' || chr(9) || chr(13)) <> ''"
+    return f"""
+        WITH lines AS ({lines}), starts AS ({starts})
+        SELECT row_number() OVER (ORDER BY line_number) AS record_number, line_number
+        FROM starts
+    """
+
+
+def first_invalid_utf8(path: Path) -> str | None:
+    """Where the first byte that is not UTF-8 sits, e.g. 'byte 0xE9 at line 2'. Error path only."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    line = 1
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                # The decoder may hold back up to 3 bytes from the previous chunk.
+                start = max(error.start - len(error.object) + len(chunk), 0)
+                line += chunk[:start].count(b"\n")
+                return f"byte 0x{chunk[start]:02X} at line {line} (byte offset {offset + start})"
+            offset += len(chunk)
+            line += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return f"truncated character at the end of the file (byte offset {offset})"
+    return None
+
+
+def describe_read_error(
+    error: duckdb.Error, path: Path, file_format: str, display_name: str
+) -> str:
+    """A one-line, data-free description of why DuckDB could not read the file."""
+    if file_format in (".csv", ".jsonl"):
+        where = first_invalid_utf8(path)
+        if where:
+            return f"not valid UTF-8: {where}; save the file as UTF-8"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    first = re.sub(r"^[A-Za-z ]*Error: ", "", lines[0]) if lines else type(error).__name__
+    explained = [line for line in lines[1:] if line.startswith(KNOWN_EXPLANATIONS)]
+    message = " ".join([first, *explained]).replace(str(path), display_name)
+    return f"cannot be read as {file_format.lstrip('.')}: {message}"
