@@ -1,0 +1,194 @@
+"""The nightly steps, one function per task of the `disruptions_nightly` DAG.
+
+Every step loads its settings from the environment (DISRUPTIONS_HOME, DISRUPTIONS_LANDING),
+holds the warehouse writer lock for its whole duration (so two runs started at once
+queue step by step instead of failing on DuckDB's own lock), records itself in
+`audit.pipeline_runs` (running, then success or failed) and logs to
+`$DISRUPTIONS_HOME/logs/pipeline.log`.
+
+The heavy modules (dbt, Great Expectations, DuckDB) are imported inside the steps so that
+importing this module, which the DAG file does lazily, stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from disruptions.config import Settings, load_settings
+
+LONDON = ZoneInfo("Europe/London")
+STEPS = (
+    "ingest",
+    "validate_batches",
+    "dbt_build",
+    "validate_marts",
+    "publish",
+    "report_and_docs",
+)
+
+log = logging.getLogger("disruptions.pipeline")
+
+
+def as_of_for(logical_date: datetime) -> date:
+    """The run's as_of: its logical date as a calendar date in Europe/London."""
+    if logical_date.tzinfo is None:
+        raise ValueError(f"logical date {logical_date!r} has no time zone")
+    return logical_date.astimezone(LONDON).date()
+
+
+def run_identity(context: dict[str, Any]) -> tuple[str, date]:
+    """(run_id, as_of) for an Airflow task context.
+
+    A run triggered without a logical date (possible in Airflow 3) uses the moment it was
+    asked to run instead.
+    """
+    moment = context.get("logical_date")
+    if moment is None:
+        moment = context["dag_run"].run_after
+    return str(context["run_id"]), as_of_for(moment)
+
+
+def pipeline_log_path(settings: Settings) -> Path:
+    return settings.logs_dir / "pipeline.log"
+
+
+def _attach_file_log(settings: Settings) -> None:
+    """Send the package's log records to logs/pipeline.log as well as wherever they go."""
+    path = pipeline_log_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    package_logger = logging.getLogger("disruptions")
+    for handler in package_logger.handlers:
+        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == path:
+            return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    package_logger.addHandler(handler)
+    if package_logger.level == logging.NOTSET or package_logger.level > logging.INFO:
+        package_logger.setLevel(logging.INFO)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 1000 else text[:997] + "..."
+
+
+def _record(settings: Settings, sql: str, params: list[Any]) -> None:
+    from disruptions.warehouse import open_warehouse
+
+    with open_warehouse(settings) as con:
+        con.execute(sql, params)
+
+
+@contextmanager
+def recorded_step(step: str, run_id: str, as_of: date | None) -> Iterator[Settings]:
+    """Run a step under the writer lock, recording it in audit.pipeline_runs and the log."""
+    from disruptions.warehouse import writer_lock
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    _attach_file_log(settings)
+    with writer_lock(settings):
+        _record(
+            settings,
+            "INSERT INTO audit.pipeline_runs (run_id, as_of, step, status, started_at) "
+            "VALUES (?, ?, ?, 'running', now()::TIMESTAMP)",
+            [run_id, as_of, step],
+        )
+        log.info("step %s started (run %s, as_of %s)", step, run_id, as_of)
+        finish = (
+            "UPDATE audit.pipeline_runs SET status = ?, finished_at = now()::TIMESTAMP, "
+            "message = ? WHERE run_id = ? AND step = ? AND status = 'running'"
+        )
+        try:
+            yield settings
+        except BaseException as error:
+            message = f"{type(error).__name__}: {_one_line(error)}"
+            log.error("step %s failed (run %s): %s", step, run_id, message)
+            _record(settings, finish, ["failed", message, run_id, step])
+            raise
+        _record(settings, finish, ["success", None, run_id, step])
+        log.info("step %s succeeded (run %s)", step, run_id)
+
+
+def step_ingest(run_id: str, as_of: date) -> str:
+    """Load every new landing file into raw.* (already-loaded files are no-ops by sha256)."""
+    from disruptions.ingest import ingest_landing
+
+    with recorded_step("ingest", run_id, as_of) as settings:
+        summary = ingest_landing(settings, run_id)
+        log.info("ingest: %s", summary)
+        return str(summary)
+
+
+def step_validate_batches(run_id: str, as_of: date) -> str:
+    """Run each feed's suite on the batches not yet validated; critical failures hold them."""
+    from disruptions.validate import validate_new_batches
+
+    with recorded_step("validate_batches", run_id, as_of) as settings:
+        result = validate_new_batches(settings, run_id)
+        log.info("validate_batches: %s", result)
+        return str(result)
+
+
+def step_dbt_build(run_id: str, as_of: date) -> str:
+    """Seed, snapshot and build the marts as of the run's date (dbt runs and tests)."""
+    from disruptions.transform import build_marts
+
+    with recorded_step("dbt_build", run_id, as_of) as settings:
+        result = build_marts(settings, run_id, as_of)
+        log.info("dbt_build: %s", result)
+        return str(result)
+
+
+def step_validate_marts(run_id: str, as_of: date) -> str:
+    """Run each mart's suite; a failure raises PipelineError and so blocks publishing."""
+    from disruptions.validate import validate_marts
+
+    with recorded_step("validate_marts", run_id, as_of) as settings:
+        result = validate_marts(settings, run_id, as_of)
+        log.info("validate_marts: %s", result)
+        return str(result)
+
+
+def step_publish(run_id: str, as_of: date) -> str:
+    """Swap the marts and the public audit tables into published/disruptions.duckdb."""
+    from disruptions.publish import publish_marts
+
+    with recorded_step("publish", run_id, as_of) as settings:
+        return str(publish_marts(settings, run_id))
+
+
+def step_report_and_docs(run_id: str, as_of: date) -> str:
+    """Write the national HTML report, the dbt docs and the GX Data Docs."""
+    from disruptions.report import write_report
+    from disruptions.transform import generate_dbt_docs
+    from disruptions.validate import build_data_docs
+
+    with recorded_step("report_and_docs", run_id, as_of) as settings:
+        report = write_report(settings)
+        generate_dbt_docs(settings)
+        build_data_docs(settings)
+        log.info("report_and_docs: %s", report)
+        return str(report)
+
+
+STEP_FUNCTIONS: dict[str, Callable[[str, date], str]] = {
+    "ingest": step_ingest,
+    "validate_batches": step_validate_batches,
+    "dbt_build": step_dbt_build,
+    "validate_marts": step_validate_marts,
+    "publish": step_publish,
+    "report_and_docs": step_report_and_docs,
+}
+
+
+def run_step_for_context(step: str, context: dict[str, Any]) -> str:
+    """What each DAG task calls: the step, for the run and date the Airflow context names."""
+    run_id, as_of = run_identity(context)
+    return STEP_FUNCTIONS[step](run_id, as_of)
