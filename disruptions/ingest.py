@@ -341,26 +341,22 @@ class FileLoader:
 def raise_rejected_file_alert(
     settings: Settings, con: duckdb.DuckDBPyConnection, result: FileResult, run_id: str
 ) -> None:
-    """One alert per rejected file, in the same transaction as its ledger row."""
-    details = {
-        "feed": result.feed,
-        "file": result.source_file,
-        "batch_id": result.batch_id,
-        "reason": result.message,
-    }
-    try:
-        from disruptions.alerts import raise_alert
-    except ImportError:
-        # TEMPORARY: alerts.py is being written alongside; remove once it has landed.
-        log.warning("ALERT (alerts module not available): rejected file %s", details)
-        return
+    """One alert per rejected file. raise_alert commits its row at once (its own cursor),
+    so the alert survives even if this batch's transaction does not."""
+    from disruptions.alerts import raise_alert  # imported late: it pulls in smtplib and http
+
     raise_alert(
         settings,
         severity="critical",
         source="ingest",
         subject=f"Rejected file {result.source_file}",
         message=result.message,
-        details=details,
+        details={
+            "feed": result.feed,
+            "file": result.source_file,
+            "batch_id": result.batch_id,
+            "reason": result.message,
+        },
         run_id=run_id,
         con=con,
     )
