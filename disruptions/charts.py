@@ -353,3 +353,69 @@ def sparkline(
             f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="3" fill="{trend}"/></svg>',
         ]
     )
+
+
+def histogram(
+    edges: Sequence[float],
+    counts: Sequence[int],
+    *,
+    title: str,
+    desc: str,
+    reference: Sequence[float] = (),
+    width: float = 540,
+    height: float = 170,
+    colour: str = OKABE_ITO["blue"],
+) -> Markup:
+    """Counts per bin [edges[i], edges[i+1]) on a percentage axis, with dashed reference
+    lines (e.g. the ±10% tolerance that separates reduced and strengthened from no change)."""
+    left, right, top, bottom = 36, 10, 16, 22
+    plot_w, plot_h = width - left - right, height - top - bottom
+    low, high = edges[0], edges[-1]
+    top_value = max(list(counts) + [1])
+    step = nice_step(top_value, 3)
+    top_value = math.ceil(top_value / step) * step
+
+    def x_at(value: float) -> float:
+        return left + plot_w * (value - low) / (high - low)
+
+    out = [_svg_open(width, height, title, desc, "chart chart-histogram")]
+    value = 0.0
+    while value <= top_value + 1e-9:
+        y = top + plot_h - plot_h * value / top_value
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{"#555" if value == 0 else "#e3e3e3"}"/>'
+            f'<text x="{left - 4}" y="{y + 3.5:.1f}" text-anchor="end" fill="#555">'
+            f"{_fmt(value)}</text>"
+        )
+        value += step
+    for index, count in enumerate(counts):
+        if not count:
+            continue
+        x0, x1 = x_at(edges[index]) + 0.5, x_at(edges[index + 1]) - 0.5
+        bar_h = plot_h * count / top_value
+        out.append(
+            f'<rect x="{x0:.1f}" y="{top + plot_h - bar_h:.1f}" width="{x1 - x0:.1f}" '
+            f'height="{bar_h:.1f}" fill="{colour}"><title>{edges[index]:+.0%} to '
+            f"{edges[index + 1]:+.0%}: {_fmt(count)} OCGs</title></rect>"
+        )
+    for mark in reference:
+        x = x_at(mark)
+        anchor, shift = ("end", -3) if mark < 0 else ("start", 3)
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6}" y2="{top + plot_h}" '
+            f'stroke="{OKABE_ITO["vermillion"]}" stroke-dasharray="4 3"/>'
+            f'<text x="{x:.1f}" y="{top - 2:.1f}" text-anchor="{anchor}" '
+            f'dx="{shift}" fill="{OKABE_ITO["vermillion"]}" font-size="10">'
+            f"{mark:+.0%}</text>"
+        )
+    ticks = list(edges[:: max(1, (len(edges) - 1) // 4)])
+    for tick in ticks:
+        anchor = "start" if tick == ticks[0] else ("end" if tick == edges[-1] else "middle")
+        label = "0%" if tick == 0 else f"{tick:+.0%}"
+        out.append(
+            f'<text x="{x_at(tick):.1f}" y="{height - 6}" text-anchor="{anchor}" fill="#333">'
+            f"{label}</text>"
+        )
+    out.append("</svg>")
+    return _markup(out)

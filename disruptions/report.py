@@ -143,6 +143,7 @@ def collect_figures(con: duckdb.DuckDBPyConnection, rocu: str | None) -> dict[st
         }
         for horizon in ("effect_6m", "effect_12m")
     }
+    figures["score_change"] = _score_change_histogram(con, scope, params)
     twelve = figures["effects"]["effect_12m"]
     figures["kpis"]["ocgs_with_12m_outcome"] = sum(twelve.values()) - twelve["too_early"]
     figures["kpis"]["reduced_or_dismantled_12m"] = twelve["reduced"] + twelve["dismantled"]
@@ -173,6 +174,40 @@ def collect_figures(con: duckdb.DuckDBPyConnection, rocu: str | None) -> dict[st
     )
     figures["data_quality"] = _data_quality(con)
     return figures
+
+
+# Bins of pct_change (a fraction): 20 bins of 10 points from -100% to +100%; a rise of
+# 100% or more goes in the last bin (a score cannot fall by more than 100%). Bins below
+# zero are closed on the right, (-20%, -10%], and those above on the left, [10%, 20%), so
+# a change of exactly ±10% (reduced / strengthened, by the tolerance rule) falls outside
+# the tolerance lines, as the effect classification counts it.
+CHANGE_EDGES = [round(-1 + step / 10, 1) for step in range(21)]
+
+
+def _score_change_histogram(con: duckdb.DuckDBPyConnection, scope: str, params: list) -> dict:
+    """How far re-assessed OCGs' threat scores moved from baseline, binned from the mart."""
+    result = {"edges": CHANGE_EDGES}
+    for horizon in (6, 12):
+        rows = con.execute(
+            f"""
+            SELECT least(greatest(
+                       CASE WHEN x < 0 THEN ceil(x) - 1 ELSE floor(x) END, -10), 9) + 10 AS bin,
+                   count(*) AS ocgs
+            FROM (
+                SELECT round(e.pct_change_{horizon}m * 10, 6) AS x
+                FROM marts.ocg_long_term_effect e
+                JOIN marts.ocg_disruption_summary s USING (ocg_id)
+                WHERE e.pct_change_{horizon}m IS NOT NULL AND {scope.replace("rocu", "s.rocu")}
+            )
+            GROUP BY ALL
+            """,
+            params,
+        ).fetchall()
+        counts = [0] * (len(CHANGE_EDGES) - 1)
+        for bin_index, ocgs in rows:
+            counts[int(bin_index)] = ocgs
+        result[f"pct_change_{horizon}m"] = counts
+    return result
 
 
 def _month_sequence(first: date, last: date) -> list[date]:
@@ -465,6 +500,22 @@ def build_charts(figures: dict[str, Any]) -> dict[str, Any]:
         row_height=34,
         label_width=120,
     )
+    change = figures["score_change"]
+    built["score_change"] = {
+        horizon: charts.histogram(
+            change["edges"],
+            change[f"pct_change_{horizon}m"],
+            title=f"Change in threat score {horizon} months after first disruption",
+            desc=(
+                f"Histogram of {sum(change[f'pct_change_{horizon}m'])} re-assessed OCGs' "
+                f"percentage change in threat score from baseline to {horizon} months, in "
+                "10-point bins from -100% to +100% or more. Dashed lines mark the ±10% "
+                "tolerance: left of -10% is reduced, right of +10% strengthened."
+            ),
+            reference=(-0.1, 0.1),
+        )
+        for horizon in (6, 12)
+    }
     if figures["tactics"]:
         built["tactics"] = charts.proportion_bars(
             [

@@ -181,6 +181,38 @@ def test_effect_distribution_matches_the_long_term_effect_mart(published):
             assert number(page.effect_cells[f"{horizon}:{effect}"]) == count
 
 
+def test_score_change_histograms_bin_every_reassessed_ocg_of_the_mart(published):
+    con = duckdb.connect(str(published.published_path))
+    # Changes of exactly -10% and +10% are reduced and strengthened: outside the lines.
+    con.execute(
+        "UPDATE marts.ocg_long_term_effect SET pct_change_6m = -0.1, pct_change_12m = 0.1 "
+        "WHERE ocg_id IN (SELECT ocg_id FROM marts.ocg_long_term_effect "
+        "WHERE pct_change_6m IS NOT NULL AND pct_change_12m IS NOT NULL ORDER BY ocg_id LIMIT 3)"
+    )
+    con.execute(
+        "UPDATE marts.ocg_long_term_effect SET pct_change_6m = 0.0 "
+        "WHERE ocg_id = (SELECT max(ocg_id) FROM marts.ocg_long_term_effect "
+        "WHERE pct_change_6m IS NOT NULL)"
+    )
+    con.close()
+    _, data = parse(write_report(published))
+    change = data["score_change"]
+    assert change["edges"][0] == -1.0 and change["edges"][-1] == 1.0
+    for horizon in (6, 12):
+        counts = change[f"pct_change_{horizon}m"]
+        assert len(counts) == 20
+        expected = sql(
+            published,
+            f"SELECT count(*) FILTER (WHERE pct_change_{horizon}m IS NOT NULL), "
+            f"count(*) FILTER (WHERE pct_change_{horizon}m <= -0.1), "
+            f"count(*) FILTER (WHERE pct_change_{horizon}m >= 0.1) "
+            "FROM marts.ocg_long_term_effect",
+        )[0]
+        assert sum(counts) == expected[0] > 0
+        assert sum(counts[:9]) == expected[1]  # bins left of the -10% tolerance line
+        assert sum(counts[11:]) == expected[2]  # bins right of +10%
+
+
 def test_top_ocgs_and_their_trajectories_come_from_the_marts(published):
     _, data = parse(write_report(published))
     expected = sql(

@@ -36,9 +36,9 @@ def test_national_report_renders_cleanly_with_its_charts(published, chromium):
             kpi: document.querySelector('[data-figure=total_disruptions]').innerText,
         })"""
     )
-    # Trend, negatives alone, 10 ROCU panels, effects, tactics, 10 balance panels, 2 for
-    # data quality.
-    assert counts["charts"] == 1 + 1 + 10 + 1 + 1 + 10 + 2
+    # Trend, negatives alone, 10 ROCU panels, effects, 2 score-change histograms, tactics,
+    # 10 balance panels, 2 for data quality.
+    assert counts["charts"] == 1 + 1 + 10 + 1 + 2 + 1 + 10 + 2
     assert counts["panels"] == len(data["monthly"]["panels"]) == 10
     assert counts["sparks"] == len(data["top_ocgs"]) == 15
     assert counts["untitled"] == 0
