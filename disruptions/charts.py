@@ -106,7 +106,7 @@ def stacked_columns(
     down_totals = [sum(series[name][i] for name in below_axis) for i in range(len(labels))]
     top_value = y_max if y_max is not None else max(up_totals, default=0)
     bottom_value = y_min if y_min is not None else max(down_totals, default=0)
-    step = nice_step(max(top_value, 1), 2 if compact else 4)
+    step = max(1, nice_step(max(top_value, 1), 2 if compact else 4))  # counts
     top_value = math.ceil(max(top_value, 1) / step) * step
     # Below the axis only as deep as the data needs, on the same scale as above it.
     bottom_step = min(step, nice_step(bottom_value, 1)) if bottom_value else step
@@ -372,7 +372,7 @@ def histogram(
     plot_w, plot_h = width - left - right, height - top - bottom
     low, high = edges[0], edges[-1]
     top_value = max(list(counts) + [1])
-    step = nice_step(top_value, 3)
+    step = max(1, nice_step(top_value, 3))  # counts: whole-number gridlines
     top_value = math.ceil(top_value / step) * step
 
     def x_at(value: float) -> float:

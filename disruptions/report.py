@@ -64,7 +64,7 @@ def write_report(settings: Settings, rocu: str | None = None) -> Path:
                 for row in con.execute(
                     "SELECT DISTINCT rocu FROM marts.rocu_force_balance ORDER BY rocu"
                 ).fetchall()
-            ]
+            ] or sorted(rocu_names())  # an empty publication still knows the ROCUs
             if code is not None and code not in valid:
                 raise UserError(f"unknown ROCU {rocu!r}; valid codes: {', '.join(valid)}")
             figures = collect_figures(con, code)

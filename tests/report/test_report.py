@@ -371,3 +371,17 @@ def test_cli_writes_the_report_and_refuses_an_unknown_rocu_in_one_line(published
     err = capsys.readouterr().err
     assert err.startswith("disruptions report: error: unknown ROCU 'MARS'; valid codes: EMSOU")
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_an_empty_publication_still_gives_a_report_of_zeros(published):
+    con = duckdb.connect(str(published.published_path))
+    for (table,) in con.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+        "WHERE schema_name IN ('marts', 'audit')"
+    ).fetchall():
+        con.execute(f"DELETE FROM {table}")
+    con.close()
+    page, data = parse(write_report(published))
+    assert number(page.figures["total_disruptions"]) == 0
+    assert data["as_of_date"] is None and data["top_ocgs"] == []
+    assert write_report(published, rocu="EMSOU").name == "report-EMSOU.html"
