@@ -20,6 +20,7 @@ chunk), so the same arguments give byte-identical files at any scale.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -293,7 +294,15 @@ class GenerateSummary:
 
 
 # --- random streams ---------------------------------------------------------------------------
-STREAM_OCGS, STREAM_SCHEDULE, STREAM_CLAIMS, STREAM_SCORES, STREAM_BAD, STREAM_INCREMENT = range(6)
+STREAM_OCGS = 0
+STREAM_SCHEDULE = 1
+STREAM_CLAIMS = 2  # one per chunk
+STREAM_EFFECTS = 3  # one per chunk
+STREAM_SCORES = 4
+STREAM_RESENDS = 5  # one per block of OCGs
+STREAM_BAD_CLAIMS = 6  # one per chunk
+STREAM_BAD_ASSESSMENTS = 7  # one per block of OCGs
+STREAM_INCREMENT = 8
 
 
 def _rng(seed: int, stream: int, index: int = 0) -> np.random.Generator:
@@ -457,7 +466,7 @@ class Context:
 
 def _context(ref: Reference, ocgs: int, rows: int, seed: int, end_date: date) -> Context:
     end_day = _day_number(end_date)
-    start_day = _day_number(end_date.replace(year=end_date.year - YEARS_OF_HISTORY)) + 1
+    start_day = end_day - round(YEARS_OF_HISTORY * 365.25) + 1
     ocg_table = _build_ocgs(ref, max(ocgs, 1), seed, end_day, start_day)
     tactic_share = np.array(
         [[TACTIC_SHARE_BY_STRAND[s].get(t, 0.0) for t in ref.tactics] for s in STRANDS]
@@ -490,7 +499,7 @@ class Claims:
     force_area: np.ndarray
     lead_agency: np.ndarray  # index into Reference.lead_agencies
     operation: np.ndarray  # index into OPERATION_WORDS or -1
-    rationale_parts: np.ndarray  # (claim, 5) indices into the rationale vocabularies
+    rationale_parts: np.ndarray  # (claim, 6): vocabulary indices and a house number
     row_claim: np.ndarray  # for each row: index of its claim in this chunk
     row_status: np.ndarray
     row_impact: np.ndarray
@@ -531,7 +540,7 @@ def _make_claims(
     groups still active at the end date (the increment's new claims)."""
     ocgs = ctx.ocgs
     share = ocgs.claim_share
-    if fixed_day is not None:
+    if fixed_day is not None and (ocgs.archive_reason < 0).any():
         share = np.where(ocgs.archive_reason < 0, share, 0.0)
         share = share / share.sum()
     ocg = rng.choice(ocgs.count, size=count, p=share)
@@ -543,7 +552,7 @@ def _make_claims(
     _add_takedowns(ctx, rng, ocg, day, strand, tactic, true_impact)
     if fixed_day is not None:
         day = np.full(count, fixed_day, dtype=np.int64)
-    fate = _pick(rng, [share for _, share in CLAIM_FATES.values()], count)
+    fate = _pick(rng, [fate_share for _, fate_share in CLAIM_FATES.values()], count)
     force_area = _force_area(ctx, rng, ocgs.lead_force[ocg])
     claims = Claims(
         ordinal=np.arange(first_ordinal, first_ordinal + count),
@@ -847,7 +856,7 @@ def _assessment_rows(ctx: Context, scores: np.ndarray, start: int, stop: int):
     original in the same file, or lands in a later year's file, so it is always loaded later.
     """
     ocgs = ctx.ocgs
-    rng = _rng(ctx.seed, STREAM_SCORES, 1_000_000 + start)
+    rng = _rng(ctx.seed, STREAM_RESENDS, start)
     ocg, slot = np.nonzero(ocgs.assessment_days[start:stop] != NO_ASSESSMENT)
     ocg += start
     day = ocgs.assessment_days[ocg, slot]
@@ -945,27 +954,39 @@ def _write_by_sender_year(
 BAD_ROW_FRACTION = 0.0004
 
 
+class _EditableColumns(dict):
+    """A table's columns as editable numpy arrays, converted only when first used."""
+
+    def __init__(self, table: pa.Table) -> None:
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, name: str) -> np.ndarray:
+        self[name] = self.table.column(name).to_numpy(zero_copy_only=False).copy()
+        return self[name]
+
+
 def _spoil_rows(table: pa.Table, rng: np.random.Generator, spoilers: list) -> tuple[pa.Table, int]:
     """Apply each spoiler to its own few rows; return the table and how many rows are bad.
 
-    A spoiler is (column, make_value(original, n), is_bad): messy-but-valid spellings are
-    spoilers too, but they do not count as bad rows.
+    A spoiler is (column, make_value(columns, row, number), is_bad). Messy-but-valid
+    spellings are spoilers too, but they do not count as bad rows.
     """
     per_kind = max(1, round(table.num_rows * BAD_ROW_FRACTION))
     if table.num_rows < per_kind * len(spoilers):
         return table, 0
     chosen = rng.choice(table.num_rows, size=per_kind * len(spoilers), replace=False)
-    columns = {name: table.column(name).to_numpy(zero_copy_only=False).copy()
-               for name in table.column_names}  # fmt: skip
+    columns = _EditableColumns(table)
     bad_rows = 0
-    for kind, (column_names, make_value, is_bad) in enumerate(spoilers):
+    for kind, (column, make_value, is_bad) in enumerate(spoilers):
         rows = np.sort(chosen[kind * per_kind : (kind + 1) * per_kind])
         for number, row in enumerate(rows):
-            for name in column_names:
-                columns[name][row] = make_value(columns, row, number)
+            columns[column][row] = make_value(columns, row, number)
         bad_rows += len(rows) if is_bad else 0
     arrays = [
         pa.array(columns[name].tolist(), table.schema.field(name).type)
+        if name in columns
+        else table.column(name)
         for name in table.column_names
     ]
     return pa.table(arrays, schema=table.schema), bad_rows
@@ -975,9 +996,9 @@ def _cycle(*values):
     return lambda columns, row, number: values[number % len(values)]
 
 
-def _shift_date(column: str, days_from: str, offset_days: int):
+def _days_after(source_column: str, offset_days: int):
     def make(columns, row, number):
-        base = date.fromisoformat(columns[days_from][row][:10])
+        base = date.fromisoformat(columns[source_column][row][:10])
         return (base + timedelta(days=offset_days + number % 30)).isoformat()
 
     return make
@@ -1001,24 +1022,24 @@ def _messy_spelling(column: str, style: str):
 
 
 CLAIM_SPOILERS = [
-    (["tactic"], _cycle("covert_surveillance", "kneecapping", "TBC"), True),
-    (["disruption_date"], _cycle("31/02/2024", "2024-13-45", "last tuesday"), True),
-    (["disruption_date"], _shift_date("disruption_date", "recorded_at", 5), True),
-    (["disruption_date"], _year_1999("disruption_date"), True),
-    (["impact"], _cycle(None), True),
-    (["ocg_id"], _cycle(None), True),
-    (["impact"], _messy_spelling("impact", "upper"), False),
-    (["strand"], _messy_spelling("strand", "upper"), False),
-    (["status"], _messy_spelling("status", "upper"), False),
-    (["force_area"], _messy_spelling("force_area", "lower"), False),
+    ("tactic", _cycle("covert_surveillance", "kneecapping", "TBC"), True),
+    ("disruption_date", _cycle("31/02/2024", "2024-13-45", "last tuesday"), True),
+    ("disruption_date", _days_after("recorded_at", 5), True),
+    ("disruption_date", _year_1999("disruption_date"), True),
+    ("impact", _cycle(None), True),
+    ("ocg_id", _cycle(None), True),
+    ("impact", _messy_spelling("impact", "upper"), False),
+    ("strand", _messy_spelling("strand", "upper"), False),
+    ("status", _messy_spelling("status", "upper"), False),
+    ("force_area", _messy_spelling("force_area", "lower"), False),
 ]
 
 ASSESSMENT_SPOILERS = [
-    (["threat_score"], _cycle(-1, -7, -30), True),
-    (["assessed_on"], _cycle("2023-02-30", "30/06/2024", "Q3 2024"), True),
-    (["band"], _cycle(None), True),
-    (["status"], _messy_spelling("status", "upper"), False),
-    (["lead_force"], _messy_spelling("lead_force", "lower"), False),
+    ("threat_score", _cycle(-1, -7, -30), True),
+    ("assessed_on", _cycle("2023-02-30", "30/06/2024", "Q3 2024"), True),
+    ("band", _cycle(None), True),
+    ("status", _messy_spelling("status", "upper"), False),
+    ("lead_force", _messy_spelling("lead_force", "lower"), False),
 ]
 
 
@@ -1049,8 +1070,6 @@ def _bad_feed_rows(ctx: Context) -> list[dict[str, str]]:
 
 
 def _csv_text(rows: list[dict[str, str]], columns, line_end: str = "\n") -> str:
-    import io
-
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator=line_end)
     writer.writeheader()
@@ -1127,10 +1146,10 @@ def generate_feeds(
     files = FeedFiles(out_dir, file_format)
     grid = EffectGrid(ctx.ocgs)
     for chunk, claims in enumerate(_claim_chunks(ctx, disruptions)):
-        grid.add(ctx, claims, _rng(seed, STREAM_SCORES, 10 + chunk))
+        grid.add(ctx, claims, _rng(seed, STREAM_EFFECTS, chunk))
         table = _claim_table(ctx, claims)
         if with_bad_input:
-            table, bad = _spoil_rows(table, _rng(seed, STREAM_BAD, chunk), CLAIM_SPOILERS)
+            table, bad = _spoil_rows(table, _rng(seed, STREAM_BAD_CLAIMS, chunk), CLAIM_SPOILERS)
             summary.bad_rows += bad
         sent_day = claims.row_seconds // 86400
         sender = claims.force_area[claims.row_claim]
@@ -1141,7 +1160,7 @@ def generate_feeds(
         stop = min(start + ASSESSMENT_BLOCK_OCGS, ctx.ocgs.count)
         table, ocg, sent_day = _assessment_rows(ctx, scores, start, stop)
         if with_bad_input:
-            rng = _rng(seed, STREAM_BAD, 100_000 + block)
+            rng = _rng(seed, STREAM_BAD_ASSESSMENTS, block)
             table, bad = _spoil_rows(table, rng, ASSESSMENT_SPOILERS)
             summary.bad_rows += bad
         sender = ctx.ocgs.lead_force[ocg]
@@ -1235,7 +1254,7 @@ def _reassessments(ctx, rng, fraction, base_disruptions, night_day) -> pa.Table:
     """Fresh scores on `night_day` for some active groups, continuing their trajectory."""
     grid = EffectGrid(ctx.ocgs)
     for chunk, claims in enumerate(_claim_chunks(ctx, base_disruptions)):
-        grid.add(ctx, claims, _rng(ctx.seed, STREAM_SCORES, 10 + chunk))
+        grid.add(ctx, claims, _rng(ctx.seed, STREAM_EFFECTS, chunk))
     scores = _threat_scores(ctx, grid)
     ocgs = ctx.ocgs
     candidates = np.flatnonzero((ocgs.archive_reason < 0) & (ocgs.assessment_count > 0))

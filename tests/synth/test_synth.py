@@ -502,3 +502,15 @@ def test_unknown_layout_or_format_is_a_user_error(tmp_path):
         synth.generate_feeds(tmp_path, layout="by_colour")
     with pytest.raises(UserError, match="format"):
         synth.generate_feeds(tmp_path, file_format="xlsx")
+
+
+def test_bad_input_changes_only_the_rows_it_spoils(tmp_path):
+    for name, with_bad_input in (("clean", False), ("spoiled", True)):
+        synth.generate_feeds(tmp_path / name, ocgs=150, disruptions=5000, layout="single",
+                             with_bad_input=with_bad_input)  # fmt: skip
+    for feed in ("disruptions", "ocg_assessments"):
+        clean = (tmp_path / "clean" / f"{feed}.csv").read_text().splitlines()
+        spoiled = (tmp_path / "spoiled" / f"{feed}.csv").read_text().splitlines()
+        assert len(clean) == len(spoiled)
+        changed = sum(1 for a, b in zip(clean, spoiled, strict=True) if a != b)
+        assert 0 < changed <= 0.01 * len(clean)
