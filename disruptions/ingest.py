@@ -265,7 +265,7 @@ class FileLoader:
         except FILE_READ_ERRORS as error:
             self.con.rollback()
             message = describe_read_error(
-                error, alias, landing_file.file_format, landing_file.relative
+                self.con, error, alias, landing_file.file_format, landing_file.relative
             )
             raise UnreadableFile(message) from None
         except BaseException:

@@ -189,6 +189,23 @@ def file_source(
     raise UnreadableFile(f"unsupported format {file_format!r}")
 
 
+def _physical_lines_sql(path: Path) -> str:
+    """Every physical line of a file with its 1-based number (reads the file as one string)."""
+    return f"""
+        SELECT unnest(range(1, len(parts) + 1)) AS line_number, unnest(parts) AS line
+        FROM (SELECT string_split(content, chr(10)) AS parts
+              FROM read_text({sql_string(str(path))}))
+    """
+
+
+def first_invalid_json_line(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    """The first non-blank line that is not valid JSON. Error path only."""
+    return con.execute(
+        f"SELECT min(line_number) FROM ({_physical_lines_sql(path)}) "
+        "WHERE trim(line, ' ' || chr(9) || chr(13)) <> '' AND NOT json_valid(line)"
+    ).fetchone()[0]
+
+
 def line_number_map_sql(path: Path, file_format: str) -> str:
     """SELECT record_number, line_number: where each record starts in the file.
 
@@ -198,11 +215,7 @@ def line_number_map_sql(path: Path, file_format: str) -> str:
     by doubling it, which keeps the count even). Reads the whole file as one string, so
     this path is for the unusual file, not the nightly bulk.
     """
-    lines = f"""
-        SELECT unnest(range(1, len(parts) + 1)) AS line_number, unnest(parts) AS line
-        FROM (SELECT string_split(content, chr(10)) AS parts
-              FROM read_text({sql_string(str(path))}))
-    """
+    lines = _physical_lines_sql(path)
     if file_format == ".csv":
         starts = """
             SELECT line_number FROM (
@@ -225,34 +238,43 @@ def line_number_map_sql(path: Path, file_format: str) -> str:
 def first_invalid_utf8(path: Path) -> str | None:
     """Where the first byte that is not UTF-8 sits, e.g. 'byte 0xE9 at line 2'. Error path only."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
+    offset = 0  # bytes handed to the decoder so far
     line = 1
     with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
+        while True:
+            chunk = handle.read(1 << 20)
             try:
-                decoder.decode(chunk)
+                decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
-                # The decoder may hold back up to 3 bytes from the previous chunk.
-                start = max(error.start - len(error.object) + len(chunk), 0)
-                line += chunk[:start].count(b"\n")
-                return f"byte 0x{chunk[start]:02X} at line {line} (byte offset {offset + start})"
+                # error.object is the decoder's held-back bytes (never a newline) + chunk.
+                held_back = len(error.object) - len(chunk)
+                position = offset - held_back + error.start
+                line += error.object[: error.start].count(b"\n")
+                bad = error.object[error.start]
+                return f"byte 0x{bad:02X} at line {line} (byte offset {position})"
+            if not chunk:
+                return None
             offset += len(chunk)
             line += chunk.count(b"\n")
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return f"truncated character at the end of the file (byte offset {offset})"
-    return None
 
 
 def describe_read_error(
-    error: duckdb.Error, path: Path, file_format: str, display_name: str
+    con: duckdb.DuckDBPyConnection,
+    error: duckdb.Error,
+    path: Path,
+    file_format: str,
+    display_name: str,
 ) -> str:
     """A one-line, data-free description of why DuckDB could not read the file."""
     if file_format in (".csv", ".jsonl"):
         where = first_invalid_utf8(path)
         if where:
             return f"not valid UTF-8: {where}; save the file as UTF-8"
+    if file_format == ".jsonl":
+        # DuckDB's own line count for JSON errors can be off by one; find the line ourselves.
+        line = first_invalid_json_line(con, path)
+        if line is not None:
+            return f"cannot be read as jsonl: line {line} is not valid JSON"
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     first = re.sub(r"^[A-Za-z ]*Error: ", "", lines[0]) if lines else type(error).__name__
     explained = [line for line in lines[1:] if line.startswith(KNOWN_EXPLANATIONS)]

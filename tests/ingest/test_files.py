@@ -1,0 +1,213 @@
+"""Whole files: rejected files, extra columns, empty and header-only files, symlinks,
+files still being written, and which names are picked up at all."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from ingest_helpers import ASSESSMENT_HEADER, DISRUPTION_HEADER, csv_text, disruption_row
+
+from disruptions.config import load_settings
+from disruptions.ingest import ingest_landing
+
+
+def ledger(query):
+    return query(
+        "SELECT source_file, status, rows_read, rows_loaded, rows_quarantined, message "
+        "FROM audit.load_batches ORDER BY batch_id"
+    )
+
+
+def alerts(query):
+    return query("SELECT severity, source, subject, details FROM audit.dq_alerts ORDER BY 1")
+
+
+def test_missing_required_columns_reject_the_file_with_an_alert(land, ingest, query):
+    header = DISRUPTION_HEADER.replace("impact,strand,", "")
+    land(
+        "disruptions_short.csv",
+        csv_text(header, "D1,OCG1,2025-03-01,2025-03-01,arrest,NCA,MPS,approved,,"),
+    )
+    summary = ingest()
+    [result] = summary.results
+    assert result.status == "rejected_file"
+    assert result.message == "disruptions_short.csv: missing required columns: impact, strand"
+    assert query("SELECT count(*) FROM raw.disruptions") == [(0,)]
+    [(severity, source, subject, details)] = alerts(query)
+    assert (severity, source, subject) == (
+        "critical",
+        "ingest",
+        "Rejected file disruptions_short.csv",
+    )
+    assert '"batch_id": ' + str(result.batch_id) in details.replace('":', '": ').replace("  ", " ")
+    assert "disruptions_short.csv" in details and "missing required columns" in details
+
+
+def test_extra_columns_are_ignored_with_a_warning_in_the_batch_message(land, ingest, query):
+    land(
+        "disruptions_extra.csv",
+        csv_text(DISRUPTION_HEADER + ",officer,Notes", disruption_row() + ",PC 123,n/a"),
+    )
+    ingest()
+    [(_, status, read, loaded, _, message)] = ledger(query)
+    assert (status, read, loaded) == ("loaded", 1, 1)
+    assert message.endswith("ignored extra columns: officer, Notes")
+
+
+def test_optional_columns_may_be_absent(land, ingest, query):
+    header = DISRUPTION_HEADER.removesuffix(",operation,rationale")
+    land("disruptions_lean.csv", csv_text(header, disruption_row().rsplit(",", 2)[0]))
+    ingest()
+    assert query("SELECT operation, rationale FROM raw.disruptions") == [(None, None)]
+
+
+def test_empty_file_is_rejected(land, ingest, query):
+    land("disruptions_empty.csv", b"")
+    [result] = ingest().results
+    assert result.status == "rejected_file"
+    assert result.message == "disruptions_empty.csv: empty file: no header row"
+
+
+def test_header_only_file_is_a_loaded_batch_with_no_rows(land, ingest, query):
+    land("disruptions_header.csv", csv_text(DISRUPTION_HEADER))
+    ingest()
+    assert ledger(query) == [
+        ("disruptions_header.csv", "loaded", 0, 0, 0, "loaded 0 of 0 records, quarantined 0")
+    ]
+
+
+def test_non_utf8_bytes_reject_the_file_naming_the_line(land, ingest, query):
+    good = csv_text(DISRUPTION_HEADER, disruption_row("D1"), disruption_row("D2")).encode()
+    land(
+        "disruptions_latin1.csv", good + disruption_row("D3", rationale="caf\xe9").encode("latin-1")
+    )
+    [result] = ingest().results
+    assert result.status == "rejected_file"
+    assert result.message == (
+        "disruptions_latin1.csv: not valid UTF-8: byte 0xE9 at line 4 (byte offset "
+        f"{len(good) + len(disruption_row('D3', rationale='caf'))}); save the file as UTF-8"
+    )
+    assert query("SELECT count(*) FROM raw.disruptions") == [(0,)]
+    assert len(alerts(query)) == 1
+
+
+def test_malformed_csv_rejects_the_file_without_quoting_its_content(land, ingest, query):
+    rows = [disruption_row("D1"), disruption_row("D2", rationale="secret, with, commas")]
+    land("disruptions_ragged.csv", csv_text(DISRUPTION_HEADER, *rows))
+    [result] = ingest().results
+    assert result.status == "rejected_file"
+    assert "CSV Error on Line: 3 Expected Number of Columns: 12" in result.message
+    assert "secret" not in result.message
+    assert query("SELECT count(*) FROM raw.disruptions") == [(0,)]
+
+
+def test_symlink_pointing_outside_landing_is_refused_and_its_target_never_opened(
+    settings, land, tmp_path, query
+):
+    # A FIFO blocks whoever opens it: if ingest read the target, it would hang here.
+    target = tmp_path / "outside.csv"
+    os.mkfifo(target)
+    (settings.landing / "disruptions_link.csv").symlink_to(target)
+    land("disruptions_ok.csv", csv_text(DISRUPTION_HEADER, disruption_row()))
+    results = []
+    worker = threading.Thread(target=lambda: results.append(ingest_landing(settings, "test")))
+    worker.start()
+    worker.join(timeout=30)
+    if worker.is_alive():  # unblock the reader so the test run can finish, then fail
+        with open(target, "w"):
+            pass
+        worker.join()
+        raise AssertionError("ingest opened the symlink's target outside the landing folder")
+    assert [(r.source_file, r.status) for r in results[0].results] == [
+        ("disruptions_link.csv", "rejected_file"),
+        ("disruptions_ok.csv", "loaded"),
+    ]
+    assert "symlink points outside the landing folder" in results[0].results[0].message
+
+
+def test_symlink_inside_landing_is_read_through_and_is_a_duplicate(land, settings, ingest):
+    land("unit_a/disruptions_a.csv", csv_text(DISRUPTION_HEADER, disruption_row()))
+    (settings.landing / "disruptions_link.csv").symlink_to(
+        settings.landing / "unit_a/disruptions_a.csv"
+    )
+    statuses = [(r.source_file, r.status) for r in ingest().results]
+    assert statuses == [
+        ("disruptions_link.csv", "loaded"),
+        ("unit_a/disruptions_a.csv", "duplicate_file"),
+    ]
+
+
+def test_file_still_being_written_is_not_picked_up(settings, monkeypatch, land, query):
+    monkeypatch.setenv("DISRUPTIONS_LANDING_SETTLE_SECONDS", "0.6")
+    slow = load_settings()
+    path = land("disruptions_growing.csv", DISRUPTION_HEADER + "\n")
+    stop = threading.Event()
+
+    def keep_writing():
+        with open(path, "a") as handle:
+            for number in range(1000):
+                if stop.is_set():
+                    return
+                handle.write(disruption_row(f"D{number}") + "\n")
+                handle.flush()
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        summary = ingest_landing(slow, "test")
+    finally:
+        stop.set()
+        writer.join()
+    assert summary.results == []
+    assert summary.skipped == [("disruptions_growing.csv", "still being written")]
+    # Once left alone for the settle time, it loads whole.
+    written = path.read_text().count("\n") - 1
+    summary = ingest_landing(slow, "test")
+    assert [(r.status, r.rows_loaded) for r in summary.results] == [("loaded", written)]
+
+
+def test_hidden_temporary_and_foreign_files_are_ignored(land, ingest, query):
+    row = csv_text(DISRUPTION_HEADER, disruption_row())
+    for name in (
+        ".disruptions_hidden.csv",
+        "disruptions_upload.csv.part",
+        "disruptions_x.csv.tmp",
+        "~$disruptions.csv",
+        "README.txt",
+        ".~lock.disruptions.csv#",
+    ):
+        land(name, row)
+    assert ingest().results == []
+    assert ledger(query) == []
+
+
+def test_feed_names_with_other_formats_and_unknown_feeds_are_rejected_once(land, ingest, query):
+    land("disruptions_2025.xlsx", b"PK\x03\x04 not really a workbook")
+    land("arrests_2025.csv", csv_text(DISRUPTION_HEADER, disruption_row()))
+    messages = [(r.feed, r.status, r.message) for r in ingest().results]
+    assert messages == [
+        (
+            None,
+            "rejected_file",
+            "arrests_2025.csv: file name matches no feed: it must start with "
+            "disruptions or ocg_assessments",
+        ),
+        (
+            "disruptions",
+            "rejected_file",
+            "disruptions_2025.xlsx: unsupported format '.xlsx': expected .csv, .parquet, .jsonl",
+        ),
+    ]
+    # Still in the folder the next night: already in the ledger, so no new rows or alerts.
+    assert ingest().results == []
+    assert len(alerts(query)) == 2
+
+
+def test_rejected_file_resent_under_a_new_name_is_tried_again(land, ingest, query):
+    bad = csv_text(ASSESSMENT_HEADER.replace(",band", ""), "OCG1,2025-01-01,3,active,,MPS")
+    land("ocg_assessments_a.csv", bad)
+    land("ocg_assessments_b.csv", bad)
+    assert [r.status for r in ingest().results] == ["rejected_file", "rejected_file"]
