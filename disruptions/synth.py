@@ -252,6 +252,11 @@ class Reference:
         )
 
     @property
+    def force_rocu_index(self) -> np.ndarray:
+        """For each force, the index of its ROCU in `rocus`."""
+        return np.array([self.rocus.index(rocu) for rocu in self.force_rocu])
+
+    @property
     def lead_agencies(self) -> tuple[str, ...]:
         """Forces, then ROCUs, then partners: the index arithmetic below relies on it."""
         return self.forces + self.rocus + self.partners
@@ -609,7 +614,7 @@ def _add_takedowns(ctx, rng, ocg, day, strand, tactic, true_impact) -> None:
 def _force_area(ctx: Context, rng: np.random.Generator, lead_force: np.ndarray) -> np.ndarray:
     """Usually the group's lead force; otherwise another force in the same region."""
     ref = ctx.ref
-    force_rocu = np.array([ref.rocus.index(rocu) for rocu in ref.force_rocu])
+    force_rocu = ref.force_rocu_index
     by_region = np.argsort(force_rocu, kind="stable")
     region_start = np.searchsorted(force_rocu[by_region], np.arange(len(ref.rocus)))
     region_size = np.bincount(force_rocu, minlength=len(ref.rocus))
@@ -624,7 +629,7 @@ def _lead_agency(ctx, rng, force_area, tactic) -> np.ndarray:
     """Mostly the force or its ROCU; partners lead partner enforcement and some others."""
     ref = ctx.ref
     count = len(force_area)
-    force_rocu = np.array([ref.rocus.index(rocu) for rocu in ref.force_rocu])
+    force_rocu = ref.force_rocu_index
     partner = _pick(rng, [PARTNER_SHARE.get(code, 0.02) for code in ref.partners], count)
     choice = rng.random(count)
     by_partner = (choice < 0.12) | (tactic == ref.tactics.index("partner_enforcement"))
@@ -849,11 +854,20 @@ def _assessment_table(ctx, ocg, day, score, reason) -> pa.Table:
     )
 
 
-def _assessment_rows(ctx: Context, scores: np.ndarray, start: int, stop: int):
-    """Assessment rows of OCGs start..stop-1: (table, OCG of each row, day each row is sent).
+@dataclass
+class AssessmentRows:
+    table: pa.Table
+    ocg: np.ndarray  # the OCG of each row
+    day: np.ndarray  # assessed_on of each row, as a day number
 
-    A few assessments are re-sent later with a corrected score. The correction follows its
-    original in the same file, or lands in a later year's file, so it is always loaded later.
+
+def _assessment_rows(
+    ctx: Context, scores: np.ndarray, start: int, stop: int
+) -> tuple[AssessmentRows, AssessmentRows]:
+    """Assessment rows of OCGs start..stop-1, and the few re-sent with a corrected score.
+
+    A correction has the same (ocg_id, assessed_on) as its original and must be loaded after
+    it, so it is written to a file of its own (see `_write_resent`).
     """
     ocgs = ctx.ocgs
     rng = _rng(ctx.seed, STREAM_RESENDS, start)
@@ -863,20 +877,19 @@ def _assessment_rows(ctx: Context, scores: np.ndarray, start: int, stop: int):
     score = scores[ocg, slot].astype(np.int64)
     is_archive = (slot == ocgs.assessment_count[ocg] - 1) & (ocgs.archive_reason[ocg] >= 0)
     reason = np.where(is_archive, ocgs.archive_reason[ocg], -1)
+    originals = AssessmentRows(_assessment_table(ctx, ocg, day, score, reason), ocg, day)
 
-    corrected = np.flatnonzero(~is_archive & (rng.random(len(day)) < 0.005))
-    fix = rng.integers(3, 12, len(corrected)) * rng.choice([-1, 1], len(corrected))
-    delay = rng.integers(20, 120, len(corrected))
-    order = np.concatenate([np.arange(len(day)), corrected])
+    fixed = np.flatnonzero(~is_archive & (rng.random(len(day)) < 0.005))
+    fix = rng.integers(3, 12, len(fixed)) * rng.choice([-1, 1], len(fixed))
     # Correct away from 0 and 100, so the corrected score always differs.
-    corrected_score = score[corrected] + fix
-    corrected_score = np.where(
-        (corrected_score < 0) | (corrected_score > 100), score[corrected] - fix, corrected_score
+    fixed_score = score[fixed] + fix
+    fixed_score = np.where((fixed_score < 0) | (fixed_score > 100), score[fixed] - fix, fixed_score)
+    corrections = AssessmentRows(
+        _assessment_table(ctx, ocg[fixed], day[fixed], fixed_score, reason[fixed]),
+        ocg[fixed],
+        day[fixed],
     )
-    score = np.concatenate([score, corrected_score])
-    sent_day = np.concatenate([day, np.minimum(day[corrected] + delay, ctx.end_day)])
-    table = _assessment_table(ctx, ocg[order], day[order], score, reason[order])
-    return table, ocg[order], sent_day
+    return originals, corrections
 
 
 # --- writing files ----------------------------------------------------------------------------
@@ -931,22 +944,41 @@ def _write_by_sender_year(
     layout: str,
 ) -> None:
     """One file per sending ROCU (the ROCU of the row's force) and calendar year sent."""
-    extension = files.file_format
     if layout == "single":
-        files.write(f"{feed}.{extension}", feed, table)
+        files.write(f"{feed}.{files.file_format}", feed, table)
         return
-    force_rocu = np.array([ctx.ref.rocus.index(rocu) for rocu in ctx.ref.force_rocu])
-    key = force_rocu[sender_force] * 10_000 + _years(sent_day)
-    # A stable sort keeps rows in the order they were made, so a re-sent row stays after
-    # the row it corrects when both land in the same file.
+    key = ctx.ref.force_rocu_index[sender_force] * 10_000 + _years(sent_day)
+
+    def path_for(key: int) -> str:
+        rocu, year = ctx.ref.rocus[key // 10_000], key % 10_000
+        return f"{rocu}/{feed}_{rocu}_{year}.{files.file_format}"
+
+    _write_groups(files, feed, table, key, path_for)
+
+
+def _write_resent(files: FeedFiles, ctx: Context, rows: AssessmentRows) -> None:
+    """Corrected assessments, one file per sending ROCU: `ocg_assessments_<ROCU>_resent`.
+
+    That name sorts after every `ocg_assessments_<ROCU>_<YYYY>` file, so the correction is
+    loaded after the row it replaces, and no file holds the same key twice.
+    """
+
+    def path_for(rocu_index: int) -> str:
+        rocu = ctx.ref.rocus[rocu_index]
+        return f"{rocu}/ocg_assessments_{rocu}_resent.{files.file_format}"
+
+    key = ctx.ref.force_rocu_index[ctx.ocgs.lead_force[rows.ocg]]
+    _write_groups(files, "ocg_assessments", rows.table, key, path_for)
+
+
+def _write_groups(files: FeedFiles, feed: str, table: pa.Table, key: np.ndarray, path_for):
+    # A stable sort keeps the rows of each file in the order they were made.
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     cuts = np.flatnonzero(np.diff(sorted_key)) + 1
     for start, stop in zip(np.r_[0, cuts], np.r_[cuts, len(key)], strict=True):
-        rocu = ctx.ref.rocus[sorted_key[start] // 10_000]
-        year = sorted_key[start] % 10_000
         part = table.take(pa.array(order[start:stop]))
-        files.write(f"{rocu}/{feed}_{rocu}_{year}.{extension}", feed, part)
+        files.write(path_for(int(sorted_key[start])), feed, part)
 
 
 # --- deliberately bad input -------------------------------------------------------------------
@@ -1158,13 +1190,18 @@ def generate_feeds(
     scores = _threat_scores(ctx, grid)
     for block, start in enumerate(range(0, ctx.ocgs.count, ASSESSMENT_BLOCK_OCGS)):
         stop = min(start + ASSESSMENT_BLOCK_OCGS, ctx.ocgs.count)
-        table, ocg, sent_day = _assessment_rows(ctx, scores, start, stop)
+        originals, corrections = _assessment_rows(ctx, scores, start, stop)
+        table = originals.table
         if with_bad_input:
             rng = _rng(seed, STREAM_BAD_ASSESSMENTS, block)
             table, bad = _spoil_rows(table, rng, ASSESSMENT_SPOILERS)
             summary.bad_rows += bad
-        sender = ctx.ocgs.lead_force[ocg]
-        _write_by_sender_year(files, ctx, "ocg_assessments", table, sender, sent_day, layout)
+        sender = ctx.ocgs.lead_force[originals.ocg]
+        _write_by_sender_year(files, ctx, "ocg_assessments", table, sender, originals.day, layout)
+        # A single file cannot carry a correction after its original without repeating a
+        # key inside one batch, so the single layout has no re-sent rows.
+        if layout == "by_sender_year":
+            _write_resent(files, ctx, corrections)
 
     summary.files = files.close()
     summary.rows = {"disruptions": files.rows.get("disruptions", 0),

@@ -96,7 +96,7 @@ def test_demo_sample_has_exactly_the_requested_rows_and_about_the_requested_ocgs
                            "UNION ALL SELECT ocg_id FROM a)")  # fmt: skip
     assert 4_000 <= ocgs <= 4_500
     assert 20_000 <= summary.rows["ocg_assessments"] <= 60_000
-    assert 60 <= len(summary.files) <= 120
+    assert 60 <= len(summary.files) <= 130
 
 
 def test_demo_sample_is_split_by_sending_rocu_and_year_sent(demo):
@@ -107,6 +107,8 @@ def test_demo_sample_is_split_by_sending_rocu_and_year_sent(demo):
         for row in csv.DictReader(handle):
             force_rocu[row["force_code"]] = row["rocu_code"]
     assert {path.parent.name for path in summary.files} == rocus
+    resent = [path.name for path in summary.files if path.stem.endswith("_resent")]
+    assert sorted(resent) == sorted(f"ocg_assessments_{rocu}_resent.csv" for rocu in rocus)
     for path in feed_files(folder, "disruptions"):
         rocu, year = path.stem.split("_")[1:]
         assert path.parent.name == rocu
@@ -247,21 +249,25 @@ def test_every_rationale_is_marked_sensitive(demo_db):
     assert scalar(demo_db, "SELECT count(*) FROM d WHERE operation IS NULL") > 1_000
 
 
-def test_some_assessments_are_resent_later_with_a_corrected_score(demo):
+def test_corrected_assessments_come_in_a_later_file_and_no_file_repeats_a_key(demo):
     folder, _ = demo
-    # Load order: files in path order, then line order within a file.
-    first_seen: dict[tuple[str, str], tuple[int, str]] = {}
+    # Load order is path order: ocg_assessments_<ROCU>_resent sorts after every year file.
+    first_seen: dict[tuple[str, str], tuple[Path, str]] = {}
     corrections = 0
-    for position, path in enumerate(feed_files(folder, "ocg_assessments")):
+    for path in feed_files(folder, "ocg_assessments"):
+        keys_in_file = set()
         with path.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 key = (row["ocg_id"], row["assessed_on"])
+                assert key not in keys_in_file, (path, key)
+                keys_in_file.add(key)
                 if key in first_seen:
-                    assert first_seen[key][1] != row["threat_score"]
-                    assert first_seen[key][0] <= position
+                    original_path, original_score = first_seen[key]
+                    assert path.name.endswith("_resent.csv") and path.parent == original_path.parent
+                    assert row["threat_score"] != original_score
                     corrections += 1
                 else:
-                    first_seen[key] = (position, row["threat_score"])
+                    first_seen[key] = (path, row["threat_score"])
     assert 20 <= corrections <= 1_000
 
 
@@ -432,6 +438,12 @@ def test_single_layout_writes_one_file_per_feed(tmp_path):
     summary = synth.generate_feeds(tmp_path, ocgs=100, disruptions=1500, layout="single")
     assert [path.name for path in summary.files] == ["disruptions.csv", "ocg_assessments.csv"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["disruptions.csv", "ocg_assessments.csv"]
+    # One batch cannot order a correction after its original, so none is sent.
+    repeated = duckdb.execute(
+        f"SELECT count(*) - count(DISTINCT (ocg_id, assessed_on)) "
+        f"FROM read_csv('{tmp_path / 'ocg_assessments.csv'}')"
+    ).fetchone()[0]
+    assert repeated == 0
 
 
 def test_parquet_and_jsonl_hold_the_same_rows_as_csv(tmp_path):
