@@ -297,33 +297,47 @@ def export_mart(
         target.parent.mkdir(parents=True, exist_ok=True)
         if output_format == "parquet":
             table = relation.to_arrow_table()
-            _write_atomically(target, lambda path: _write_parquet(table, path))
+            write_atomically(target, lambda path: _write_parquet(table, path))
         else:
             columns = list(relation.columns)
             rows = relation.fetchall()
             if output_format == "csv":
                 data = format_csv(columns, rows)
-                _write_atomically(target, lambda path: path.write_text(data, encoding="utf-8"))
+                write_atomically(target, lambda path: path.write_text(data, encoding="utf-8"))
             else:
                 if len(rows) > _XLSX_MAX_ROWS:
                     raise UserError(
                         f"{matches[0]} has {len(rows)} rows, more than an Excel sheet holds; "
                         "export it as csv or parquet instead"
                     )
-                _write_atomically(target, lambda path: _write_xlsx(matches[0], columns, rows, path))
+                write_atomically(target, lambda path: _write_xlsx(matches[0], columns, rows, path))
     return target
 
 
-def _write_atomically(target: Path, write) -> None:
+def _mode_for_new_files() -> int:
+    """What open() would give a new file under this process's umask (mkstemp gives 0600,
+    which would hide a report or export from the colleagues it is for)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
+def write_atomically(target: Path, write) -> None:
     """Write beside the target and swap it in, so a reader never sees half a file."""
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
     temp_path = Path(temp_name)
     try:
         write(temp_path)
+        os.chmod(temp_path, _mode_for_new_files())
         os.replace(temp_path, target)
     except OSError as error:
-        raise UserError(f"{target}: cannot write the export: {error.strerror or error}") from None
+        raise UserError(f"{target}: cannot write: {error.strerror or error}") from None
     finally:
         temp_path.unlink(missing_ok=True)
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from markupsafe import Markup
 from disruptions import charts
 from disruptions.config import SEEDS_DIR, Settings
 from disruptions.errors import UserError
-from disruptions.query import open_published
+from disruptions.query import open_published, write_atomically
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 IMPACTS_UP = ("major", "moderate", "minor")
@@ -82,10 +80,7 @@ def write_report(settings: Settings, rocu: str | None = None) -> Path:
     html = render_report(figures)
     target = settings.regional_report_path(code) if code else settings.report_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(html)
-    os.replace(temp_name, target)
+    write_atomically(target, lambda path: path.write_text(html, encoding="utf-8"))
     return target
 
 

@@ -97,3 +97,16 @@ def test_cli_export_prints_where_the_file_went(published, capsys):
     path = published.home / "exports" / "tactic_effectiveness.xlsx"
     assert capsys.readouterr().out.strip() == f"wrote {path}"
     assert load_workbook(path).active.max_row == 1 + 7  # header + the sample's seven tactics
+
+
+@pytest.mark.parametrize("output_format", ["csv", "parquet", "xlsx"])
+def test_exports_get_the_usual_file_mode_not_owner_only(published, output_format):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = export_mart(published, "tactic_effectiveness", output_format)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

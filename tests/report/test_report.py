@@ -385,3 +385,19 @@ def test_an_empty_publication_still_gives_a_report_of_zeros(published):
     assert number(page.figures["total_disruptions"]) == 0
     assert data["as_of_date"] is None and data["top_ocgs"] == []
     assert write_report(published, rocu="EMSOU").name == "report-EMSOU.html"
+
+
+def test_report_file_is_readable_as_the_umask_allows_not_owner_only(published):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        national = write_report(published)
+        os.umask(0o027)
+        regional = write_report(published, rocu="EMSOU")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(national.stat().st_mode) == 0o644
+    assert stat.S_IMODE(regional.stat().st_mode) == 0o640
+    assert not list(national.parent.glob(".report*"))  # no temporary file left behind
