@@ -1,0 +1,243 @@
+"""The docker-compose topology without Docker: a real PostgreSQL cluster (Debian's binaries)
+on loopback for Airflow's metadata, `airflow db migrate` against it, and the api-server,
+scheduler (LocalExecutor) and dag-processor as separate processes, running the real
+nightly DAG on a tiny synthetic sample to success.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from disruptions.config import DAGS_DIR
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+RUN_TIMEOUT_SECONDS = 240
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not PG_BIN, reason="PostgreSQL server binaries missing: make system-deps"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def as_postgres_user(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root; as root, run it as the `postgres` system user."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """A throwaway cluster on a free loopback port; yields the Airflow connection URL."""
+    bin_dir = Path(PG_BIN[-1])
+    root = Path(tempfile.mkdtemp(prefix="disruptions-pg-"))
+    data = root / "data"
+    port = free_port()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    try:
+        subprocess.run(
+            as_postgres_user(
+                [str(bin_dir / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            as_postgres_user(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(root / "postgres.log"),
+                    "-w",
+                    "-o",
+                    f"-c listen_addresses=127.0.0.1 -c port={port} "
+                    f"-c unix_socket_directories={root} -c fsync=off",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        try:
+            con = psycopg2.connect(host="127.0.0.1", port=port, user="airflow", dbname="postgres")
+            con.autocommit = True
+            con.cursor().execute("CREATE DATABASE airflow")
+            con.close()
+            yield f"postgresql+psycopg2://airflow@127.0.0.1:{port}/airflow"
+        finally:
+            subprocess.run(
+                as_postgres_user(
+                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
+                ),
+                check=False,
+                capture_output=True,
+            )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def services(commands: dict[str, list[str]], env: dict, log_dir: Path) -> Iterator[dict]:
+    """Start each Airflow component in its own process group; stop them all afterwards."""
+    started: dict[str, subprocess.Popen] = {}
+    try:
+        for name, command in commands.items():
+            log = open(log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+            started[name] = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        yield started
+    finally:
+        for process in started.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for process in started.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def wait_for(predicate, timeout: float, what: str, processes: dict, log_dir: Path):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                tail = (log_dir / f"{name}.log").read_text()[-3000:]
+                pytest.fail(
+                    f"{name} exited with {process.returncode} while waiting for {what}:\n{tail}"
+                )
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def api_healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=2
+        ) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def query(url: str, sql: str, params=()) -> list[tuple]:
+    dsn = url.replace("postgresql+psycopg2://", "postgresql://")
+    con = psycopg2.connect(dsn)
+    try:
+        with con.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    finally:
+        con.close()
+
+
+def test_scheduler_with_local_executor_on_postgres_runs_the_nightly_dag(settings, tmp_path):
+    from disruptions.synth import generate_feeds
+
+    generate_feeds(settings.landing, ocgs=30, disruptions=300, layout="single")
+    airflow_home = tmp_path / "airflow"
+    airflow_home.mkdir()
+    api_port = free_port()
+    with postgres_cluster() as metadata_url:
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "2",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "test-only-jwt-secret-" + os.urandom(8).hex(),
+            "AIRFLOW__API__SECRET_KEY": "test-only-secret-" + os.urandom(8).hex(),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "DISRUPTIONS_HOME": str(settings.home),
+            "DISRUPTIONS_LANDING": str(settings.landing),
+            "DISRUPTIONS_TASK_RETRIES": "0",
+        }
+        subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+        log_dir = tmp_path / "service-logs"
+        log_dir.mkdir()
+        # The api-server first: LocalExecutor's task processes report to its execution API.
+        with services(
+            {"api-server": [AIRFLOW, "api-server", "--port", str(api_port), "--workers", "1"]},
+            env,
+            log_dir,
+        ) as api_server:
+            wait_for(
+                lambda: api_healthy(api_port),
+                90,
+                "the api-server to answer",
+                api_server,
+                log_dir,
+            )
+            commands = {
+                "scheduler": [AIRFLOW, "scheduler"],
+                "dag-processor": [AIRFLOW, "dag-processor"],
+            }
+            with services(commands, env, log_dir) as processes:
+                processes = {**api_server, **processes}
+
+                # Unpaused at creation with catchup off, the DAG's latest 02:00 London run
+                # is scheduled as soon as the dag-processor has serialised it: the real
+                # schedule, not a manual trigger.
+                def finished():
+                    rows = query(
+                        metadata_url,
+                        "SELECT state FROM dag_run WHERE dag_id = 'disruptions_nightly'",
+                    )
+                    return rows and rows[0][0] in ("success", "failed") and rows[0][0]
+
+                state = wait_for(finished, RUN_TIMEOUT_SECONDS, "the DAG run", processes, log_dir)
+                tasks = dict(
+                    query(
+                        metadata_url,
+                        "SELECT task_id, state FROM task_instance "
+                        "WHERE dag_id = 'disruptions_nightly'",
+                    )
+                )
+                run_types = {row[0] for row in query(metadata_url, "SELECT run_type FROM dag_run")}
+                executors = {
+                    row[0]
+                    for row in query(metadata_url, "SELECT DISTINCT executor FROM task_instance")
+                }
+    assert state == "success", tasks
+    assert set(tasks.values()) == {"success"}
+    assert len(tasks) == 6
+    assert run_types == {"scheduled"}
+    assert executors <= {None, "LocalExecutor"}
+    assert settings.published_path.exists()
+    assert settings.report_path.exists()
