@@ -142,6 +142,7 @@ def collect_figures(con: duckdb.DuckDBPyConnection, rocu: str | None) -> dict[st
     twelve = figures["effects"]["effect_12m"]
     figures["kpis"]["ocgs_with_12m_outcome"] = sum(twelve.values()) - twelve["too_early"]
     figures["kpis"]["reduced_or_dismantled_12m"] = twelve["reduced"] + twelve["dismantled"]
+    figures["by_rocu"] = [] if rocu else _by_rocu(con)
     figures["monthly"] = _monthly(con, rocu, as_of)
     figures["top_ocgs"] = _top_ocgs(con, scope, params)
     figures["tactics"] = _rows(
@@ -203,6 +204,27 @@ def _score_change_histogram(con: duckdb.DuckDBPyConnection, scope: str, params: 
             counts[int(bin_index)] = ocgs
         result[f"pct_change_{horizon}m"] = counts
     return result
+
+
+def _by_rocu(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The national report's league table: each ROCU's OCG figures (by lead force)."""
+    return _rows(
+        con,
+        """
+        SELECT s.rocu,
+               count(*) FILTER (WHERE s.total_disruptions > 0) AS ocgs_disrupted,
+               sum(s.total_disruptions) AS total_disruptions,
+               sum(s.net_disruption_score) AS net_disruption_score,
+               sum(s.negative_count) AS negative_disruptions,
+               count(e.ocg_id) FILTER (WHERE e.effect_12m <> 'too_early') AS ocgs_with_12m_outcome,
+               count(e.ocg_id) FILTER (WHERE e.effect_12m IN ('reduced', 'dismantled'))
+                   AS reduced_or_dismantled_12m
+        FROM marts.ocg_disruption_summary s
+        LEFT JOIN marts.ocg_long_term_effect e USING (ocg_id)
+        GROUP BY s.rocu
+        ORDER BY s.rocu NULLS LAST
+        """,
+    )
 
 
 def _month_sequence(first: date, last: date) -> list[date]:
@@ -332,12 +354,13 @@ def _data_quality(con: duckdb.DuckDBPyConnection) -> dict:
         FROM audit.dq_alerts ORDER BY raised_at DESC, alert_id DESC LIMIT {RECENT_ALERTS}
         """,
     )
+    # The copy is taken while its own publish step is still running, so "running" here
+    # means "in progress when published", not stuck: only "failed" is bad news.
     last_run = _rows(
         con,
         """
         SELECT run_id, max(as_of) AS as_of, min(started_at) AS started_at,
-               max(finished_at) AS finished_at,
-               bool_and(status = 'success') AS all_steps_succeeded
+               list(step ORDER BY started_at) FILTER (WHERE status = 'failed') AS failed_steps
         FROM audit.pipeline_runs
         GROUP BY run_id ORDER BY max(started_at) DESC LIMIT 1
         """,

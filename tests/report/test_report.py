@@ -127,6 +127,25 @@ def test_headline_figures_match_sql_on_the_published_file(published):
     assert data["as_of_date"] == "2026-06-30"
 
 
+def test_rocu_league_table_matches_the_summary_mart(published):
+    html = write_report(published).read_text(encoding="utf-8")
+    _, data = parse(write_report(published))
+    expected = sql(
+        published,
+        "SELECT rocu, sum(total_disruptions), sum(net_disruption_score) "
+        "FROM marts.ocg_disruption_summary GROUP BY rocu ORDER BY rocu",
+    )
+    assert [
+        (row["rocu"], row["total_disruptions"], row["net_disruption_score"])
+        for row in data["by_rocu"]
+    ] == [tuple(row) for row in expected]
+    for rocu, total, _ in expected:
+        row = re.search(rf'<tr data-rocu="{rocu}"><th scope="row">{rocu}</th>(.*?)</tr>', html)
+        cells = re.findall(r'<td class="n">([^<]*)</td>', row.group(1))
+        assert number(cells[1]) == total
+    assert data["kpis"]["total_disruptions"] == sum(row[1] for row in expected)
+
+
 def test_monthly_chart_figures_match_the_disruptions_monthly_mart(published):
     _, data = parse(write_report(published))
     months = data["monthly"]["months"]
@@ -401,3 +420,27 @@ def test_report_file_is_readable_as_the_umask_allows_not_owner_only(published):
     assert stat.S_IMODE(national.stat().st_mode) == 0o644
     assert stat.S_IMODE(regional.stat().st_mode) == 0o640
     assert not list(national.parent.glob(".report*"))  # no temporary file left behind
+
+
+def test_header_names_the_last_run_and_only_a_failed_step_as_bad_news(published):
+    con = duckdb.connect(str(published.published_path))
+    # The copy is taken mid-publish: the run's publish step is still "running".
+    con.execute(
+        "INSERT INTO audit.pipeline_runs VALUES "
+        "('run-b', DATE '2026-06-30', 'ingest', 'success', TIMESTAMP '2026-07-01 02:00', "
+        "TIMESTAMP '2026-07-01 02:01', NULL), "
+        "('run-b', DATE '2026-06-30', 'publish', 'running', TIMESTAMP '2026-07-01 02:05', "
+        "NULL, NULL)"
+    )
+    con.close()
+    html = write_report(published).read_text(encoding="utf-8")
+    assert "Pipeline run <strong>run-b</strong>, started 2026-07-01 02:00" in html
+    assert "failed: " not in html.split("</header>")[0]
+    con = duckdb.connect(str(published.published_path))
+    con.execute(
+        "INSERT INTO audit.pipeline_runs VALUES ('run-c', DATE '2026-07-01', 'dbt_build', "
+        "'failed', TIMESTAMP '2026-07-02 02:00', TIMESTAMP '2026-07-02 02:03', 'boom')"
+    )
+    con.close()
+    header = write_report(published).read_text(encoding="utf-8").split("</header>")[0]
+    assert "failed: dbt_build" in header
