@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from browser import Chromium, find_chromium  # tests/report is on sys.path
-from report_sample import published_sample
+from report_helpers import published_sample
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import json
 from datetime import date
 
 import pytest
-from test_report import number, parse, sql
+from report_helpers import number, parse, sql
 
 from disruptions.query import export_mart, run_query
 from disruptions.report import write_report
