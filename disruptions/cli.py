@@ -116,9 +116,18 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # --home and --verbose are accepted before or after the command. The copy given to the
+    # sub-commands defaults to SUPPRESS so that it does not overwrite a value given before.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", help="state folder (overrides DISRUPTIONS_HOME; default ./data)")
     common.add_argument("--verbose", "-v", action="store_true", help="more detail on errors")
+    sub_common = argparse.ArgumentParser(add_help=False)
+    sub_common.add_argument(
+        "--home", default=argparse.SUPPRESS, help="state folder (overrides DISRUPTIONS_HOME)"
+    )
+    sub_common.add_argument(
+        "--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help="more detail"
+    )
 
     parser = argparse.ArgumentParser(
         prog="disruptions",
@@ -128,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[sub_common])
         sub.set_defaults(handler=handler)
         return sub
 

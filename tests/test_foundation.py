@@ -76,3 +76,14 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(settings):
 def test_the_writer_lock_is_reentrant_within_a_process(settings):
     with writer_lock(settings), writer_lock(settings, timeout_seconds=0.5):
         pass
+
+
+def test_home_is_honoured_before_or_after_the_command(tmp_path):
+    from disruptions.cli import build_parser
+
+    parser = build_parser()
+    before = parser.parse_args(["--home", str(tmp_path), "status"])
+    after = parser.parse_args(["status", "--home", str(tmp_path)])
+    neither = parser.parse_args(["status"])
+    assert before.home == after.home == str(tmp_path)
+    assert neither.home is None
