@@ -956,19 +956,19 @@ def _write_by_sender_year(
     _write_groups(files, feed, table, key, path_for)
 
 
-def _write_resent(files: FeedFiles, ctx: Context, rows: AssessmentRows) -> None:
-    """Corrected assessments, one file per sending ROCU: `ocg_assessments_<ROCU>_resent`.
+NATIONAL_REVIEW_FILE = "ocg_assessments_national_review"
 
-    That name sorts after every `ocg_assessments_<ROCU>_<YYYY>` file, so the correction is
-    loaded after the row it replaces, and no file holds the same key twice.
+
+def _write_resent(files: FeedFiles, rows: AssessmentRows) -> None:
+    """Corrected assessments, re-sent by the national mapping review in one file at the top
+    of the landing folder.
+
+    Ingest loads files in path order, and this lower-case name sorts after every upper-case
+    ROCU folder, so each correction is loaded after the row it replaces, and no file holds the
+    same key twice. One small file rather than one per ROCU: a tiny batch from a sender with
+    history would also trip the batch-volume warning.
     """
-
-    def path_for(rocu_index: int) -> str:
-        rocu = ctx.ref.rocus[rocu_index]
-        return f"{rocu}/ocg_assessments_{rocu}_resent.{files.file_format}"
-
-    key = ctx.ref.force_rocu_index[ctx.ocgs.lead_force[rows.ocg]]
-    _write_groups(files, "ocg_assessments", rows.table, key, path_for)
+    files.write(f"{NATIONAL_REVIEW_FILE}.{files.file_format}", "ocg_assessments", rows.table)
 
 
 def _write_groups(files: FeedFiles, feed: str, table: pa.Table, key: np.ndarray, path_for):
@@ -1200,8 +1200,8 @@ def generate_feeds(
         _write_by_sender_year(files, ctx, "ocg_assessments", table, sender, originals.day, layout)
         # A single file cannot carry a correction after its original without repeating a
         # key inside one batch, so the single layout has no re-sent rows.
-        if layout == "by_sender_year":
-            _write_resent(files, ctx, corrections)
+        if layout == "by_sender_year" and corrections.table.num_rows:
+            _write_resent(files, corrections)
 
     summary.files = files.close()
     summary.rows = {"disruptions": files.rows.get("disruptions", 0),

@@ -96,19 +96,19 @@ def test_demo_sample_has_exactly_the_requested_rows_and_about_the_requested_ocgs
                            "UNION ALL SELECT ocg_id FROM a)")  # fmt: skip
     assert 4_000 <= ocgs <= 4_500
     assert 20_000 <= summary.rows["ocg_assessments"] <= 60_000
-    assert 60 <= len(summary.files) <= 130
+    assert 60 <= len(summary.files) <= 125
 
 
-def test_demo_sample_is_split_by_sending_rocu_and_year_sent(demo):
+def test_demo_sample_is_split_by_sending_rocu_and_year_sent_with_one_national_review_file(demo):
     folder, summary = demo
     rocus = seed_codes("rocus.csv", "rocu_code")
     force_rocu = {}
     with (SEEDS_DIR / "forces.csv").open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             force_rocu[row["force_code"]] = row["rocu_code"]
-    assert {path.parent.name for path in summary.files} == rocus
-    resent = [path.name for path in summary.files if path.stem.endswith("_resent")]
-    assert sorted(resent) == sorted(f"ocg_assessments_{rocu}_resent.csv" for rocu in rocus)
+    assert {path.parent.name for path in summary.files if path.parent != folder} == rocus
+    top_level = [path.name for path in summary.files if path.parent == folder]
+    assert top_level == ["ocg_assessments_national_review.csv"]
     for path in feed_files(folder, "disruptions"):
         rocu, year = path.stem.split("_")[1:]
         assert path.parent.name == rocu
@@ -251,10 +251,14 @@ def test_every_rationale_is_marked_sensitive(demo_db):
 
 def test_corrected_assessments_come_in_a_later_file_and_no_file_repeats_a_key(demo):
     folder, _ = demo
-    # Load order is path order: ocg_assessments_<ROCU>_resent sorts after every year file.
-    first_seen: dict[tuple[str, str], tuple[Path, str]] = {}
+    # Ingest loads files in path order (as strings): the national review file comes last.
+    paths = sorted(
+        feed_files(folder, "ocg_assessments"), key=lambda p: p.relative_to(folder).as_posix()
+    )
+    assert paths[-1] == folder / "ocg_assessments_national_review.csv"
+    first_seen: dict[tuple[str, str], str] = {}
     corrections = 0
-    for path in feed_files(folder, "ocg_assessments"):
+    for path in paths:
         keys_in_file = set()
         with path.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
@@ -262,12 +266,11 @@ def test_corrected_assessments_come_in_a_later_file_and_no_file_repeats_a_key(de
                 assert key not in keys_in_file, (path, key)
                 keys_in_file.add(key)
                 if key in first_seen:
-                    original_path, original_score = first_seen[key]
-                    assert path.name.endswith("_resent.csv") and path.parent == original_path.parent
-                    assert row["threat_score"] != original_score
+                    assert path == paths[-1]
+                    assert row["threat_score"] != first_seen[key]
                     corrections += 1
                 else:
-                    first_seen[key] = (path, row["threat_score"])
+                    first_seen[key] = row["threat_score"]
     assert 20 <= corrections <= 1_000
 
 
