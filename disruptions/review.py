@@ -29,27 +29,29 @@ def _decided_by() -> str:
 
 
 def _held_batch(con: duckdb.DuckDBPyConnection, batch_id: int, action: str) -> tuple[str, str]:
-    """The batch's feed and file, after checking it is held and not yet decided."""
+    """The batch's feed and file, after checking it is held and not yet discarded.
+
+    `action` is the past participle used in the messages: "released" or "discarded"."""
     row = con.execute(
         "SELECT status, feed, source_file FROM audit.load_batches WHERE batch_id = ?",
         [batch_id],
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not row:
         raise UserError(f"batch {batch_id}: no such batch (see `disruptions status`)")
-    status, feed, source_file = row
+    status, feed, source_file = row[0]
     decision = con.execute(
         "SELECT decision FROM audit.batch_decisions WHERE batch_id = ? "
         "ORDER BY decided_at DESC LIMIT 1",
         [batch_id],
-    ).fetchone()
-    if decision and decision[0] == "discarded":
+    ).fetchall()
+    if decision and decision[0][0] == "discarded":
         raise UserError(
-            f"batch {batch_id} ({source_file}) was discarded; a discarded batch cannot be {action}d"
+            f"batch {batch_id} ({source_file}) was discarded; a discarded batch cannot be {action}"
         )
     if status != "held":
         raise UserError(
             f"batch {batch_id} ({source_file}) is {status}, not held; only a held batch "
-            f"can be {action}d"
+            f"can be {action}"
         )
     return feed, source_file
 
@@ -66,7 +68,7 @@ def release_batch(settings: Settings, batch_id: int) -> str:
     with open_warehouse(settings) as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            feed, source_file = _held_batch(con, batch_id, "release")
+            feed, source_file = _held_batch(con, batch_id, "released")
             con.execute(
                 "UPDATE audit.load_batches SET status = 'loaded', "
                 "message = concat_ws('; ', nullif(message, ''), 'released by data steward') "
@@ -89,7 +91,7 @@ def discard_batch(settings: Settings, batch_id: int) -> str:
     with open_warehouse(settings) as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            feed, source_file = _held_batch(con, batch_id, "discard")
+            feed, source_file = _held_batch(con, batch_id, "discarded")
             _record_decision(con, batch_id, "discarded")
             con.execute("COMMIT")
         except BaseException:

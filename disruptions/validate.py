@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import statistics
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -65,33 +66,88 @@ KEEP_VALIDATION_RESULTS = 400  # results kept for Data Docs; older ones are prun
 DATA_DOCS_SITE = "disruptions_site"
 SENSITIVE_COLUMNS = frozenset({"rationale"})
 
-# Columns GX reads for each feed; categoricals are the low-cardinality enumerations.
+# A plausible id: a short code without spaces. Checked in DuckDB (RE2, all cores) rather
+# than by GX on 10M Python-side strings; the suites' descriptions quote it.
+ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_./:-]{0,63}"
+
+# What GX reads for each feed. The checks that need the high-cardinality ids are derived
+# in DuckDB as sparse columns: NULL where the row is fine, the offending value otherwise,
+# so GX's samples name the offending ids and the frame never holds 10M id strings.
+# Categoricals are the low-cardinality enumerations. Never the rationale column.
 FEED_FRAMES = {
     "disruptions": (
-        """
-        SELECT disruption_id, ocg_id, disruption_date, recorded_at,
-               CAST(recorded_at AS DATE) AS recorded_on,
-               impact, strand, tactic, lead_agency, force_area, status,
-               ocg_id IN (
-                   SELECT DISTINCT a.ocg_id
-                   FROM raw.ocg_assessments AS a
-                   JOIN audit.load_batches AS b ON b.batch_id = a.batch_id
-                   WHERE b.status = 'loaded'
-               ) AS ocg_known
-        FROM raw.disruptions
-        WHERE batch_id = ?
+        f"""
+        WITH batch AS NOT MATERIALIZED (
+            SELECT disruption_id, ocg_id, disruption_date, recorded_at, impact, strand,
+                   tactic, lead_agency, force_area, status, line_number
+            FROM raw.disruptions
+            WHERE batch_id = $batch_id
+        ), candidate AS (
+            -- Group 8-byte hashes, not 10M id strings; candidates are then checked exactly.
+            SELECT hash(disruption_id, recorded_at) AS version_hash
+            FROM batch GROUP BY 1 HAVING count(*) > 1
+        ), repeated AS (
+            SELECT disruption_id, recorded_at FROM batch
+            WHERE hash(disruption_id, recorded_at) IN (SELECT version_hash FROM candidate)
+            GROUP BY ALL HAVING count(*) > 1
+        ), known AS (
+            SELECT DISTINCT a.ocg_id
+            FROM raw.ocg_assessments AS a
+            JOIN audit.load_batches AS b ON b.batch_id = a.batch_id
+            WHERE b.status = 'loaded'
+        )
+        SELECT CAST(batch.disruption_date AS TIMESTAMP_NS) AS disruption_date,
+               CAST(batch.recorded_at AS TIMESTAMP_NS) AS recorded_at,
+               CAST(CAST(batch.recorded_at AS DATE) AS TIMESTAMP_NS) AS recorded_on,
+               batch.impact, batch.strand, batch.tactic, batch.lead_agency,
+               batch.force_area, batch.status,
+               CASE WHEN batch.disruption_id IS NULL OR batch.ocg_id IS NULL
+                    THEN 'line ' || batch.line_number END AS missing_id,
+               CASE WHEN repeated.disruption_id IS NOT NULL
+                    THEN batch.disruption_id || ' recorded '
+                         || strftime(batch.recorded_at, '%Y-%m-%dT%H:%M:%S')
+               END AS repeated_version,
+               CASE WHEN NOT regexp_full_match(batch.disruption_id, '{ID_PATTERN}')
+                    THEN batch.disruption_id END AS malformed_disruption_id,
+               CASE WHEN NOT regexp_full_match(batch.ocg_id, '{ID_PATTERN}')
+                    THEN batch.ocg_id END AS malformed_ocg_id,
+               CASE WHEN known.ocg_id IS NULL THEN batch.ocg_id END AS unknown_ocg_id
+        FROM batch
+        LEFT JOIN repeated
+               ON repeated.disruption_id = batch.disruption_id
+              AND repeated.recorded_at = batch.recorded_at
+        LEFT JOIN known ON known.ocg_id = batch.ocg_id
         """,
         ("impact", "strand", "tactic", "lead_agency", "force_area", "status"),
+        "raw.disruptions",
     ),
     "ocg_assessments": (
-        """
-        SELECT ocg_id, assessed_on, threat_score, band, status, archive_reason, lead_force,
-               member_count,
-               (status <> 'archived' OR archive_reason IS NOT NULL) AS archive_reason_given
-        FROM raw.ocg_assessments
-        WHERE batch_id = ?
+        f"""
+        WITH batch AS NOT MATERIALIZED (
+            SELECT ocg_id, assessed_on, threat_score, band, status, archive_reason,
+                   lead_force, member_count, line_number
+            FROM raw.ocg_assessments
+            WHERE batch_id = $batch_id
+        ), repeated AS (
+            SELECT ocg_id, assessed_on FROM batch GROUP BY ALL HAVING count(*) > 1
+        )
+        SELECT CAST(batch.assessed_on AS TIMESTAMP_NS) AS assessed_on, batch.threat_score,
+               batch.band, batch.status, batch.archive_reason, batch.lead_force, batch.member_count,
+               CASE WHEN batch.ocg_id IS NULL THEN 'line ' || batch.line_number END
+                   AS missing_id,
+               CASE WHEN repeated.ocg_id IS NOT NULL
+                    THEN batch.ocg_id || ' assessed ' || CAST(batch.assessed_on AS VARCHAR)
+               END AS repeated_assessment,
+               CASE WHEN NOT regexp_full_match(batch.ocg_id, '{ID_PATTERN}')
+                    THEN batch.ocg_id END AS malformed_ocg_id,
+               (batch.status <> 'archived' OR batch.archive_reason IS NOT NULL)
+                   AS archive_reason_given
+        FROM batch
+        LEFT JOIN repeated
+               ON repeated.ocg_id = batch.ocg_id AND repeated.assessed_on = batch.assessed_on
         """,
         ("band", "status", "archive_reason", "lead_force"),
+        "raw.ocg_assessments",
     ),
 }
 
@@ -236,6 +292,11 @@ def load_suite_definition(name: str) -> dict:
         if severity not in ("critical", "warning"):
             raise ValueError(f"{path}: {expectation['type']} has no meta.severity critical|warning")
     return definition
+
+
+def _import_gx() -> None:
+    _configure_gx_environment()
+    import great_expectations  # noqa: F401
 
 
 def _configure_gx_environment() -> None:
@@ -425,42 +486,61 @@ def _sample(value: Any) -> Any:
 # --- frames -----------------------------------------------------------------------------
 
 
-def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params=None, categorical=()):
-    """Run SQL in DuckDB and hand the result to pandas through Arrow, in the dtypes GX
-    evaluates fastest: categoricals for enumerations, datetime64[ns] for dates.
-
-    Rows stream from DuckDB in record batches and the enumerations are dictionary-encoded
-    batch by batch, so the plain strings of a 10M-row batch never sit in memory at once.
-    """
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params=None):
+    """Run SQL in DuckDB and hand the result to pandas through Arrow, with dates as
+    datetime64[ns] (the dtype GX's between-checks vectorise)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
+    # Streamed in record batches: DuckDB never materialises the whole result (a VARCHAR
+    # costs it 16 bytes a row even when NULL), only Arrow's compact copy is kept.
     reader = con.sql(sql, params=params).to_arrow_reader(ARROW_BATCH_ROWS)
-
-    def encoded_type(arrow_field):
-        if arrow_field.name in categorical and (
-            pa.types.is_string(arrow_field.type) or pa.types.is_large_string(arrow_field.type)
-        ):
-            return pa.dictionary(pa.int32(), arrow_field.type)
-        if pa.types.is_decimal(arrow_field.type):
-            return pa.float64()
-        return arrow_field.type
-
-    schema = pa.schema([pa.field(f.name, encoded_type(f)) for f in reader.schema])
-    batches = []
-    for batch in reader:
-        arrays = []
-        for arrow_field, column in zip(schema, batch.columns, strict=True):
-            if pa.types.is_dictionary(arrow_field.type):
-                column = pc.dictionary_encode(column)
-            elif column.type != arrow_field.type:
-                column = column.cast(arrow_field.type)
-            arrays.append(column)
-        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-    table = pa.Table.from_batches(batches, schema=schema).unify_dictionaries()
-    del batches
+    table = pa.Table.from_batches(list(reader), schema=reader.schema)
+    for index, arrow_field in enumerate(table.schema):
+        if pa.types.is_decimal(arrow_field.type):  # sums come back as HUGEINT/DECIMAL
+            table = table.set_column(
+                index, arrow_field.name, table.column(index).cast(pa.float64())
+            )
     frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
     del table
+    return _gx_friendly_dtypes(frame)
+
+
+def query_batch_frame(con: duckdb.DuckDBPyConnection, feed: str, batch_id: int):
+    """The frame a feed suite validates, built so a 10M-row batch stays small and fast.
+
+    The enumerations never travel as strings: one pass collects each one's distinct
+    values in the batch, the main query sends small integer codes into that list, and
+    pandas rebuilds them as categoricals (exactly the batch's values, unexpected ones
+    included, so GX's in-set checks and samples are unchanged).
+    """
+    import pandas as pd
+
+    sql, categorical, source = FEED_FRAMES[feed]
+    distinct = ", ".join(
+        f"list(DISTINCT {column}) FILTER (WHERE {column} IS NOT NULL)" for column in categorical
+    )
+    values = con.sql(
+        f"SELECT {distinct} FROM {source} WHERE batch_id = $batch_id",
+        params={"batch_id": batch_id},
+    ).fetchall()[0]
+    categories = {
+        column: sorted(found or []) for column, found in zip(categorical, values, strict=True)
+    }
+    codes = ", ".join(
+        f"CAST(coalesce(list_position(${column}_values, {column}), 0) - 1 AS SMALLINT) AS {column}"
+        for column in categorical
+    )
+    parameters = {"batch_id": batch_id}
+    parameters.update({f"{column}_values": categories[column] for column in categorical})
+    frame = query_frame(con, f"SELECT * REPLACE ({codes}) FROM ({sql})", parameters)
+    for column in categorical:
+        frame[column] = pd.Categorical.from_codes(
+            frame[column].to_numpy(), categories=categories[column]
+        )
+    return frame
+
+
+def _gx_friendly_dtypes(frame):
     for name, dtype in frame.dtypes.items():
         kind = getattr(dtype, "kind", None)
         if kind == "M" and str(dtype) != "datetime64[ns]":
@@ -578,17 +658,23 @@ def validate_new_batches(settings: Settings, run_id: str) -> BatchValidationSumm
         if not pending:
             summary.seconds = time.perf_counter() - started
             return summary
-        runner = SuiteRunner(settings)
+        # Importing GX takes seconds of pure Python; DuckDB builds the first frame on its
+        # own threads meanwhile.
+        gx_import = threading.Thread(target=_import_gx, name="import-gx", daemon=True)
+        gx_import.start()
         history = _loaded_history(con)
         base_parameters = {**seed_parameters(), **_run_parameters(datetime.now(UTC).date())}
+        runner = None
         for batch_id, feed, source_file in pending:
             sizes = [
                 rows
                 for earlier_id, rows in history.get((feed, sender_of(source_file)), [])
                 if earlier_id < batch_id
             ][-VOLUME_HISTORY:]
-            sql, categorical = FEED_FRAMES[feed]
-            frame = query_frame(con, sql, [batch_id], categorical)
+            frame = query_batch_frame(con, feed, batch_id)
+            if runner is None:
+                gx_import.join()
+                runner = SuiteRunner(settings)
             outcome = runner.run(
                 FEED_SUITES[feed], frame, {**base_parameters, **volume_bounds(sizes)}
             )
@@ -789,13 +875,13 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> boo
             "SELECT count(*) FROM information_schema.tables "
             "WHERE table_schema = ? AND table_name = ?",
             [schema, name],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> int | None:
     try:
-        value = con.execute(sql, params or []).fetchone()[0]
+        value = con.execute(sql, params or []).fetchall()[0][0]
     except duckdb.Error as error:
         logger.warning("reconciliation query failed: %s", error)
         return None

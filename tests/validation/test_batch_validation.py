@@ -123,16 +123,17 @@ def test_duplicate_versions_in_a_batch_hold_it_with_one_alert_per_channel(settin
     assert details["batch_id"] == batch and details["feed"] == "disruptions"
     assert details["source_file"] == "emsou/disruptions_2026-10-02.csv"
     [failure] = [f for f in details["failures"] if f["severity"] == "critical"]
-    assert failure["expectation"] == "expect_compound_columns_to_be_unique"
+    assert failure["expectation"] == "expect_column_values_to_be_null"
+    assert failure["column"] == "repeated_version"
     assert failure["failing_rows"] == 2
-    assert failure["samples"][0]["disruption_id"] == rows[3]["disruption_id"]
+    assert failure["samples"][0] == f"{rows[3]['disruption_id']} recorded 2024-01-06T09:00:00"
     assert "disruptions release" in message
 
     assert len(smtp.messages) == 1 and len(hook.requests) == 1
     email = smtp.messages[0]["message"]
     body = email.get_content()
     assert f"Batch {batch} held" in email["Subject"]
-    for needle in ("emsou/disruptions_2026-10-02.csv", "expect_compound_columns_to_be_unique"):
+    for needle in ("emsou/disruptions_2026-10-02.csv", "repeated_version"):
         assert needle in body and needle in hook.requests[0]["json"]["text"]
     assert "2 failing rows" in body
     assert rows[3]["disruption_id"] in body
@@ -190,8 +191,9 @@ def test_unknown_ocgs_and_a_volume_jump_are_warnings_and_the_batch_still_counts(
     assert severity == "warning" and f"Batch {jump}" in subject
     failing = {f["expectation"]: f for f in json.loads(details)["failures"]}
     assert failing["expect_table_row_count_to_be_between"]["observed_value"] == 150
-    assert failing["expect_column_values_to_be_in_set"]["column"] == "ocg_known"
-    assert failing["expect_column_values_to_be_in_set"]["failing_rows"] == 150
+    assert failing["expect_column_values_to_be_null"]["column"] == "unknown_ocg_id"
+    assert failing["expect_column_values_to_be_null"]["failing_rows"] == 150
+    assert set(failing["expect_column_values_to_be_null"]["samples"]) == {"OCG-404", "OCG-405"}
 
 
 def test_an_extreme_volume_spike_against_the_senders_history_is_held(settings):
