@@ -1,0 +1,109 @@
+"""The held-batch workflow through the real ingest and the real dbt build: a bad file is
+loaded, held by its suite and kept out of the marts; once released it counts after the
+next build, and the mart suites (with the reconciliation against dbt's intermediate
+model) pass at every step."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+import pytest
+
+from disruptions.ingest import ingest_landing
+from disruptions.review import release_batch
+from disruptions.transform import build_marts
+from disruptions.validate import validate_marts, validate_new_batches
+from disruptions.warehouse import open_warehouse
+
+AS_OF = date(2026, 10, 31)
+DISRUPTION_COLUMNS = [
+    "disruption_id",
+    "ocg_id",
+    "disruption_date",
+    "recorded_at",
+    "impact",
+    "strand",
+    "tactic",
+    "lead_agency",
+    "force_area",
+    "status",
+    "operation",
+    "rationale",
+]
+
+
+def write_csv(path, columns, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+def disruption(disruption_id, ocg_id, day, impact="major", recorded="2026-10-02T09:00:00Z"):
+    return [
+        disruption_id,
+        ocg_id,
+        day,
+        recorded,
+        impact,
+        "pursue",
+        "arrest",
+        "EMSOU",
+        "NOTTS",
+        "approved",
+        "OP E2E",
+        "SECRET-RATIONALE informant",
+    ]
+
+
+def counted(settings):
+    with open_warehouse(settings) as con:
+        return con.execute(
+            "SELECT ocg_id, total_disruptions FROM marts.ocg_disruption_summary "
+            "WHERE total_disruptions > 0 ORDER BY ocg_id"
+        ).fetchall()
+
+
+@pytest.mark.slow
+def test_a_held_batch_stays_out_of_the_marts_until_released(settings):
+    write_csv(
+        settings.landing / "emsou" / "ocg_assessments_2026-10-01.csv",
+        ["ocg_id", "assessed_on", "threat_score", "band", "status", "lead_force"],
+        [["OCG-A", "2026-01-10", "50", "1A", "active", "NOTTS"]]
+        + [["OCG-B", "2026-01-10", "40", "2A", "active", "NOTTS"]],
+    )
+    write_csv(
+        settings.landing / "emsou" / "disruptions_2026-10-02.csv",
+        DISRUPTION_COLUMNS,
+        [disruption("D-1", "OCG-A", "2026-10-01"), disruption("D-2", "OCG-A", "2026-10-01")],
+    )
+    # The same version of D-9 twice in one file: ingest cannot see it, the suite can.
+    write_csv(
+        settings.landing / "emsou" / "disruptions_2026-10-03.csv",
+        DISRUPTION_COLUMNS,
+        [
+            disruption("D-9", "OCG-B", "2026-10-02", "minor", "2026-10-03T08:00:00Z"),
+            disruption("D-9", "OCG-B", "2026-10-02", "major", "2026-10-03T08:00:00Z"),
+        ],
+    )
+    ingest_landing(settings, "run-1")
+    summary = validate_new_batches(settings, "run-1")
+    [held] = summary.held
+    assert held.source_file == "emsou/disruptions_2026-10-03.csv"
+
+    build_marts(settings, "run-1", AS_OF)
+    assert validate_marts(settings, "run-1", AS_OF).success
+    assert counted(settings) == [("OCG-A", 2)]
+
+    release_batch(settings, held.batch_id)
+    assert validate_new_batches(settings, "run-2").batches == []  # not held again
+    build_marts(settings, "run-2", AS_OF)
+    assert validate_marts(settings, "run-2", AS_OF).success
+    assert counted(settings) == [("OCG-A", 2), ("OCG-B", 1)]
+    with open_warehouse(settings) as con:
+        [(severity, subject)] = con.execute(
+            "SELECT severity, subject FROM audit.dq_alerts"
+        ).fetchall()
+    assert severity == "critical" and f"Batch {held.batch_id} held" in subject
