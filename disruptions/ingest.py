@@ -84,7 +84,8 @@ class IngestSummary:
             f"{len(self.skipped)} skipped"
         ]
         for r in self.results:
-            lines.append(f"  batch {r.batch_id} {r.status:<14} {r.source_file}: {r.message}")
+            message = r.message.removeprefix(f"{r.source_file}: ")
+            lines.append(f"  batch {r.batch_id} {r.status:<14} {r.source_file}: {message}")
         lines.extend(f"  skipped {source}: {why}" for source, why in self.skipped)
         return "\n".join(lines)
 
