@@ -20,6 +20,7 @@ from disruptions.validate import (
     FEED_SUITES,
     MART_SUITES,
     RECONCILIATION_SUITE,
+    SuiteRunner,
     load_suite_definition,
     sender_of,
     validate_new_batches,
@@ -44,8 +45,12 @@ def validations(settings):
         ).fetchall()
 
 
-def test_every_suite_is_valid_gx_json_with_a_severity_and_a_reason_on_each_expectation():
+def test_every_suite_is_valid_gx_json_with_a_severity_and_a_reason_on_each_expectation(
+    settings,
+):
+    runner = SuiteRunner(settings)
     for name in (*FEED_SUITES.values(), *MART_SUITES, RECONCILIATION_SUITE):
+        runner.definition(name)  # GX parses every expectation, or this raises
         suite = load_suite_definition(name)
         assert suite["name"] == name
         assert suite["expectations"]
