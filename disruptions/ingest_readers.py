@@ -157,15 +157,27 @@ def jsonl_source(
     return FileSource(sql, 0, physical_lines, warnings)
 
 
+def _parquet_value_as_text(column: str, column_type: str) -> str:
+    """Parquet values as the text a CSV would carry. Tools that write integer columns with
+    gaps as floating point (pandas) give 7.0 for 7, so whole floats lose their '.0'."""
+    if column_type in ("FLOAT", "DOUBLE") or column_type.startswith("DECIMAL"):
+        return (
+            f"CASE WHEN {column} = trunc({column}) AND abs({column}) < 1e18 "
+            f"THEN CAST(CAST({column} AS BIGINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END"
+        )
+    return f"CAST({column} AS VARCHAR)"
+
+
 def parquet_source(con: duckdb.DuckDBPyConnection, path: Path, feed: str) -> FileSource:
     scan = f"read_parquet({sql_string(str(path))}, file_row_number=true)"
-    names = [
-        row[0]
+    described = [
+        (row[0], row[1])
         for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
         if row[0] != "file_row_number"
     ]
+    names = [name for name, _ in described]
     positions, warnings = map_feed_columns(feed, names)
-    as_text = [f"CAST({quote_identifier(name)} AS VARCHAR)" for name in names]
+    as_text = [_parquet_value_as_text(quote_identifier(name), kind) for name, kind in described]
     values = {feed_column: as_text[pos] for feed_column, pos in positions.items()}
     sql = f"""
         SELECT file_row_number + 1 AS record_number, file_row_number + 1 AS line_number,

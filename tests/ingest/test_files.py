@@ -211,3 +211,31 @@ def test_rejected_file_resent_under_a_new_name_is_tried_again(land, ingest, quer
     land("ocg_assessments_a.csv", bad)
     land("ocg_assessments_b.csv", bad)
     assert [r.status for r in ingest().results] == ["rejected_file", "rejected_file"]
+
+
+def test_file_appended_to_during_the_load_is_rolled_back_and_left_for_later(settings, land, query):
+    rows = [disruption_row(f"D{number}") for number in range(50_000)]
+    path = land("disruptions_busy.csv", csv_text(DISRUPTION_HEADER, *rows))
+    stop = threading.Event()
+
+    def append_slowly():
+        with open(path, "a") as handle:
+            while not stop.wait(0.02):
+                handle.write(disruption_row("LATE") + "\n")
+                handle.flush()
+
+    writer = threading.Thread(target=append_slowly)
+    writer.start()
+    try:
+        summary = ingest_landing(settings, "test")
+    finally:
+        stop.set()
+        writer.join()
+    # Caught either before the load (size/mtime moved) or by the sha256 taken again
+    # before commit: in both cases nothing of the file is in the warehouse.
+    assert summary.results == []
+    [(source, why)] = summary.skipped
+    assert source == "disruptions_busy.csv"
+    assert why in {"still being written", "changed while being loaded"}
+    assert query("SELECT count(*) FROM audit.load_batches") == [(0,)]
+    assert query("SELECT count(*) FROM raw.disruptions") == [(0,)]

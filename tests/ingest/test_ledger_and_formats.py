@@ -189,3 +189,34 @@ def test_ledger_identity_holds_for_every_loaded_batch(land, ingest, query):
     for _, _, read, rows_loaded, quarantined, raw_count, quarantine_count in loaded:
         assert read == rows_loaded + quarantined
         assert (rows_loaded, quarantined) == (raw_count, quarantine_count)
+
+
+def test_parquet_whole_floats_count_as_whole_numbers_and_fractions_do_not(settings, ingest, query):
+    duckdb.connect().execute(
+        f"""
+        COPY (SELECT * FROM (VALUES
+            ('OCG1', DATE '2025-01-01', 7.0::DOUBLE, '1A', 'active', 'MPS', 3.0::DOUBLE),
+            ('OCG2', DATE '2025-01-01', 7.5::DOUBLE, '1A', 'active', 'MPS', NULL::DOUBLE)
+        ) AS t(ocg_id, assessed_on, threat_score, band, status, lead_force, member_count))
+        TO '{settings.landing / "ocg_assessments.parquet"}'
+        """
+    )
+    ingest()
+    assert query("SELECT ocg_id, threat_score, member_count FROM raw.ocg_assessments") == [
+        ("OCG1", 7, 3)
+    ]
+    assert query("SELECT line_number, reasons FROM audit.quarantine") == [
+        (2, "threat_score: value '7.5' is not a whole number >= 0")
+    ]
+
+
+def test_missing_landing_folder_is_a_user_error_on_one_line(settings, capsys):
+    from disruptions.cli import main
+
+    settings.landing.rmdir()
+    assert main(["ingest", "--home", str(settings.home)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"disruptions ingest: error: {settings.landing}: landing folder does not exist "
+        "(set DISRUPTIONS_LANDING)"
+    )
