@@ -135,7 +135,15 @@ class FileLoader:
         if landing_file.real_path is None:
             self._record_refused(landing_file, None, landing_file.problem, started_at, summary)
             return
-        prints = fingerprint(landing_file.real_path)
+        try:
+            prints = fingerprint(landing_file.real_path)
+        except FileNotFoundError:
+            summary.skipped.append((landing_file.relative, "disappeared before it was read"))
+            return
+        except OSError as error:  # e.g. permissions: someone must fix it, so say so
+            problem = f"cannot be opened: {error.strerror}"
+            self._record_refused(landing_file, None, problem, started_at, summary)
+            return
         if self._already_recorded(landing_file.relative, prints.sha256):
             summary.skipped.append((landing_file.relative, "already in the ledger"))
             return
@@ -335,7 +343,11 @@ class FileLoader:
 
     def _check_unchanged(self, landing_file: LandingFile, prints: Fingerprint) -> None:
         """The sha256 in the ledger must be that of the bytes loaded: hash again."""
-        if fingerprint(landing_file.real_path) != prints:
+        try:
+            unchanged = fingerprint(landing_file.real_path) == prints
+        except OSError:  # moved or deleted mid-load
+            unchanged = False
+        if not unchanged:
             raise FileChanged(landing_file.relative)
 
 

@@ -97,8 +97,12 @@ def discover_landing_files(landing: Path) -> list[LandingFile]:
     return sorted(found, key=lambda landing_file: landing_file.relative)
 
 
-def _stat_key(path: Path) -> tuple[int, int]:
-    stat = path.stat()
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    """(size, mtime); None when the file has gone (moved away by its sender, say)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
     return stat.st_size, stat.st_mtime_ns
 
 
@@ -115,7 +119,7 @@ def settled_files(
     before = {f.relative: _stat_key(f.real_path) for f in readable}
     now_ns = time.time_ns()
     youngest_age = min(
-        ((now_ns - mtime) / 1e9 for _, mtime in before.values()), default=settle_seconds
+        ((now_ns - key[1]) / 1e9 for key in before.values() if key), default=settle_seconds
     )
     wait = min(max(settle_seconds - youngest_age, 0.0), settle_seconds)
     if wait > 0:
@@ -127,8 +131,10 @@ def settled_files(
             settled.append(landing_file)
             continue
         after = _stat_key(landing_file.real_path)
-        old_enough = (now_ns - after[1]) / 1e9 >= settle_seconds or wait >= settle_seconds
-        if after == before[landing_file.relative] and old_enough:
+        if after is None or after != before[landing_file.relative]:
+            unsettled.append(landing_file)
+            continue
+        if (now_ns - after[1]) / 1e9 >= settle_seconds or wait >= settle_seconds:
             settled.append(landing_file)
         else:
             unsettled.append(landing_file)

@@ -121,7 +121,14 @@ def test_same_file_sent_twice_under_another_name_is_a_duplicate(land, ingest, qu
     content = csv_text(DISRUPTION_HEADER, *ROWS)
     land("emsou/disruptions_monday.csv", content)
     land("emsou/disruptions_monday_resent.csv", content)
-    ingest()
+    summary = ingest()
+    assert str(summary).splitlines() == [
+        "ingest: 2 new file(s): 1 loaded, 1 duplicate, 0 rejected; 0 skipped",
+        "  batch 1 loaded         emsou/disruptions_monday.csv: "
+        "loaded 2 of 3 records, quarantined 1",
+        "  batch 2 duplicate_file emsou/disruptions_monday_resent.csv: "
+        "same content as batch 1 (emsou/disruptions_monday.csv); nothing loaded",
+    ]
     assert query(
         "SELECT source_file, status, rows_read, message FROM audit.load_batches ORDER BY batch_id"
     ) == [
