@@ -18,7 +18,7 @@ import raw_rows  # tests/dbt is on sys.path (rootdir-relative, no packages)
 
 from disruptions.config import load_settings
 from disruptions.errors import PipelineError
-from disruptions.transform import build_marts, run_dbt
+from disruptions.transform import build_marts, generate_dbt_docs, run_dbt
 from disruptions.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow
@@ -91,6 +91,7 @@ def pipeline(tmp_path_factory):
         copy_settings, "run-3-full", raw_rows.AS_OF_2, full_refresh=True
     )
     stages["marts_full_refresh"] = read_marts(copy_settings.warehouse_path)
+    stages["dbt_docs"] = generate_dbt_docs(settings)
     return stages
 
 
@@ -280,3 +281,11 @@ def test_a_failing_data_test_raises_pipeline_error_naming_the_node(tmp_path):
     assert "\n" not in message
     assert "relationships_disruptions_monthly_tactic" in message
     assert raised.value.alert_raised is False
+
+
+def test_dbt_docs_are_one_static_page_describing_the_marts(pipeline):
+    page = pipeline["dbt_docs"]
+    assert page == pipeline["settings"].dbt_docs_dir / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert "ocg_long_term_effect" in html
+    assert "dismantled_within_12m" in html
