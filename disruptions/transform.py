@@ -93,16 +93,21 @@ def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "--log-path",
         str(log_dir),
     ]
-    log.info("running %s", " ".join(command[2:3] + list(args)))
+    log.info("dbt %s", " ".join(args))
     (target_dir / "run_results.json").unlink(missing_ok=True)
-    completed = subprocess.run(
-        command,
-        cwd=DBT_PROJECT_DIR,
-        env=_dbt_environment(settings),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=DBT_PROJECT_DIR,
+            env=_dbt_environment(settings),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as error:
+        raise PipelineError(
+            f"dbt {args[0]} could not start: {error}", alert_raised=False
+        ) from error
     if completed.returncode != 0:
         failed = _failed_nodes(target_dir)
         detail = (
