@@ -67,6 +67,7 @@ def _report(con: duckdb.DuckDBPyConnection, settings: Settings, origin: str) -> 
     sections = [
         origin,
         _batches_section(con, tables),
+        _rejected_files_section(con, tables),
         _quarantine_section(con, tables),
         _held_section(con, tables),
         _alerts_section(con, tables),
@@ -113,6 +114,19 @@ def _batches_section(con: duckdb.DuckDBPyConnection, tables: set[str]) -> str:
     title = f"Batches ({summary}); latest {RECENT_BATCHES}:"
     headers = ["batch", "feed", "file", "status", "read", "loaded", "quarantined", "message"]
     return _section(title, headers, rows, "no files ingested yet")
+
+
+def _rejected_files_section(con: duckdb.DuckDBPyConnection, tables: set[str]) -> str:
+    """Rejected files stay listed after newer batches push them out of the ledger view."""
+    if "load_batches" not in tables:
+        return "Rejected files\n  (no ledger)"
+    rows = con.execute(
+        "SELECT batch_id, feed, started_at, message FROM audit.load_batches "
+        "WHERE status = 'rejected_file' ORDER BY batch_id DESC LIMIT ?",
+        [RECENT_BATCHES],
+    ).fetchall()
+    headers = ["batch", "feed", "seen_at (UTC)", "problem"]
+    return _section(f"Rejected files (latest {RECENT_BATCHES}):", headers, rows, "none")
 
 
 def _quarantine_section(con: duckdb.DuckDBPyConnection, tables: set[str]) -> str:

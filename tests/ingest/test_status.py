@@ -49,7 +49,8 @@ def test_status_shows_ledger_quarantine_held_alerts_last_run_and_where_outputs_a
     out = status_output(settings, capsys)
     assert f"Working warehouse: {settings.warehouse_path}" in out
     assert "emsou/disruptions_1.csv" in out and "loaded 1 of 2 records, quarantined 1" in out
-    assert "rejected_file" in out and "missing required columns: impact" in out
+    rejected = out.split("Rejected files")[1].split("Quarantined records")[0]
+    assert "disruptions_2.csv: missing required columns: impact" in rejected
     assert "impact: value 'catastrophic' not allowed" in out  # the most common reason
     held = out.split("Held batches")[1].split("Recent alerts")[0]
     assert "ocg_assessments_held.csv" in held and "discarded" in held and "steward" in held
