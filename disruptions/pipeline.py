@@ -91,7 +91,9 @@ def recorded_step(step: str, run_id: str, as_of: date | None) -> Iterator[Settin
     from disruptions.warehouse import writer_lock
 
     settings = load_settings()
-    settings.ensure_dirs()
+    # Not settings.ensure_dirs(): creating a missing landing folder would hide a wrong
+    # DISRUPTIONS_LANDING behind a run that quietly loads nothing.
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
     _attach_file_log(settings)
     with writer_lock(settings):
         _record(

@@ -72,7 +72,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
 
 def run_nightly(settings: Settings, as_of: date | None) -> str:
     """Run the nightly DAG once and return a summary; raise PipelineError if it failed."""
-    settings.ensure_dirs()
+    # The landing folder is not created here: a missing one is the ingest step's error.
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     logical = logical_date_for(as_of)
     stamp = datetime.now(tz=LONDON).strftime("%Y%m%dT%H%M%S")
@@ -211,7 +212,6 @@ def _run_in_this_process(logical_date: datetime) -> dict[str, Any]:
     from disruptions.warehouse import writer_lock
 
     settings = load_settings()
-    settings.ensure_dirs()
     _migrate_metadata_db(settings.airflow_home)
     dag = _load_dag()
     # The whole run holds the lock (steps re-enter it), so a concurrent run waits for
