@@ -68,22 +68,22 @@ class FileResult:
 
 @dataclass
 class IngestSummary:
-    results: list[FileResult] = field(default_factory=list)
+    batches: list[FileResult] = field(default_factory=list)
     # Files not recorded this run, with why (seen before, still being written, ...).
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, status: str) -> int:
-        return sum(1 for result in self.results if result.status == status)
+        return sum(1 for result in self.batches if result.status == status)
 
     def __str__(self) -> str:
-        if not self.results and not self.skipped:
+        if not self.batches and not self.skipped:
             return "ingest: no files in the landing folder"
         lines = [
-            f"ingest: {len(self.results)} new file(s): {self.count('loaded')} loaded, "
+            f"ingest: {len(self.batches)} new file(s): {self.count('loaded')} loaded, "
             f"{self.count('duplicate_file')} duplicate, {self.count('rejected_file')} rejected; "
             f"{len(self.skipped)} skipped"
         ]
-        for r in self.results:
+        for r in self.batches:
             message = r.message.removeprefix(f"{r.source_file}: ")
             lines.append(f"  batch {r.batch_id} {r.status:<14} {r.source_file}: {message}")
         lines.extend(f"  skipped {source}: {why}" for source, why in self.skipped)
@@ -155,14 +155,14 @@ class FileLoader:
         original = self._batch_holding(prints.sha256)
         if original is not None:
             message = f"same content as batch {original[0]} ({original[1]}); nothing loaded"
-            summary.results.append(
+            summary.batches.append(
                 self._record_batch(
                     landing_file, prints.sha256, "duplicate_file", message, started_at
                 )
             )
             return
         try:
-            summary.results.append(self._load(landing_file, prints, started_at))
+            summary.batches.append(self._load(landing_file, prints, started_at))
         except UnreadableFile as problem:
             self._record_refused(landing_file, prints.sha256, str(problem), started_at, summary)
         except FileChanged:
@@ -253,7 +253,7 @@ class FileLoader:
             return
         message = f"{landing_file.relative}: {problem}"
         log.warning("rejected file %s", message)
-        summary.results.append(
+        summary.batches.append(
             self._record_batch(landing_file, sha256, "rejected_file", message, started_at)
         )
 

@@ -10,7 +10,7 @@ from ingest_helpers import ASSESSMENT_HEADER, DISRUPTION_HEADER, csv_text, disru
 def test_bom_before_the_header_is_skipped(land, ingest, query):
     land("disruptions_bom.csv", "\ufeff" + csv_text(DISRUPTION_HEADER, disruption_row()))
     summary = ingest()
-    assert [r.status for r in summary.results] == ["loaded"]
+    assert [r.status for r in summary.batches] == ["loaded"]
     assert query("SELECT disruption_id, line_number FROM raw.disruptions") == [("D1", 2)]
 
 
@@ -47,7 +47,7 @@ def test_blank_lines_are_not_records_and_do_not_shift_line_numbers(land, ingest,
     text = csv_text(DISRUPTION_HEADER, disruption_row("D1"), "", disruption_row("D2"))
     land("disruptions_blank.csv", text + "\n")
     summary = ingest()
-    assert summary.results[0].rows_read == 2
+    assert summary.batches[0].rows_read == 2
     assert query("SELECT disruption_id, line_number FROM raw.disruptions ORDER BY 2") == [
         ("D1", 2),
         ("D2", 4),
@@ -79,7 +79,7 @@ def test_unknown_codes_are_quarantined_naming_every_column_and_value(land, inges
     )
     land("disruptions_codes.csv", csv_text(DISRUPTION_HEADER, row))
     summary = ingest()
-    assert (summary.results[0].rows_loaded, summary.results[0].rows_quarantined) == (0, 1)
+    assert (summary.batches[0].rows_loaded, summary.batches[0].rows_quarantined) == (0, 1)
     [(line, record, reasons)] = query("SELECT line_number, record, reasons FROM audit.quarantine")
     assert line == 2
     assert json.loads(record)["impact"] == "catastrophic"

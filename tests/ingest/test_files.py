@@ -31,7 +31,7 @@ def test_missing_required_columns_reject_the_file_with_an_alert(land, ingest, qu
         csv_text(header, "D1,OCG1,2025-03-01,2025-03-01,arrest,NCA,MPS,approved,,"),
     )
     summary = ingest()
-    [result] = summary.results
+    [result] = summary.batches
     assert result.status == "rejected_file"
     assert result.message == "disruptions_short.csv: missing required columns: impact, strand"
     assert query("SELECT count(*) FROM raw.disruptions") == [(0,)]
@@ -65,7 +65,7 @@ def test_optional_columns_may_be_absent(land, ingest, query):
 
 def test_empty_file_is_rejected(land, ingest, query):
     land("disruptions_empty.csv", b"")
-    [result] = ingest().results
+    [result] = ingest().batches
     assert result.status == "rejected_file"
     assert result.message == "disruptions_empty.csv: empty file: no header row"
 
@@ -83,7 +83,7 @@ def test_non_utf8_bytes_reject_the_file_naming_the_line(land, ingest, query):
     land(
         "disruptions_latin1.csv", good + disruption_row("D3", rationale="caf\xe9").encode("latin-1")
     )
-    [result] = ingest().results
+    [result] = ingest().batches
     assert result.status == "rejected_file"
     assert result.message == (
         "disruptions_latin1.csv: not valid UTF-8: byte 0xE9 at line 4 (byte offset "
@@ -96,7 +96,7 @@ def test_non_utf8_bytes_reject_the_file_naming_the_line(land, ingest, query):
 def test_malformed_csv_rejects_the_file_without_quoting_its_content(land, ingest, query):
     rows = [disruption_row("D1"), disruption_row("D2", rationale="secret, with, commas")]
     land("disruptions_ragged.csv", csv_text(DISRUPTION_HEADER, *rows))
-    [result] = ingest().results
+    [result] = ingest().batches
     assert result.status == "rejected_file"
     assert "CSV Error on Line: 3 Expected Number of Columns: 12" in result.message
     assert "secret" not in result.message
@@ -120,11 +120,11 @@ def test_symlink_pointing_outside_landing_is_refused_and_its_target_never_opened
             pass
         worker.join()
         raise AssertionError("ingest opened the symlink's target outside the landing folder")
-    assert [(r.source_file, r.status) for r in results[0].results] == [
+    assert [(r.source_file, r.status) for r in results[0].batches] == [
         ("disruptions_link.csv", "rejected_file"),
         ("disruptions_ok.csv", "loaded"),
     ]
-    assert "symlink points outside the landing folder" in results[0].results[0].message
+    assert "symlink points outside the landing folder" in results[0].batches[0].message
 
 
 def test_symlink_inside_landing_is_read_through_and_is_a_duplicate(land, settings, ingest):
@@ -132,7 +132,7 @@ def test_symlink_inside_landing_is_read_through_and_is_a_duplicate(land, setting
     (settings.landing / "disruptions_link.csv").symlink_to(
         settings.landing / "unit_a/disruptions_a.csv"
     )
-    statuses = [(r.source_file, r.status) for r in ingest().results]
+    statuses = [(r.source_file, r.status) for r in ingest().batches]
     assert statuses == [
         ("disruptions_link.csv", "loaded"),
         ("unit_a/disruptions_a.csv", "duplicate_file"),
@@ -161,12 +161,12 @@ def test_file_still_being_written_is_not_picked_up(settings, monkeypatch, land, 
     finally:
         stop.set()
         writer.join()
-    assert summary.results == []
+    assert summary.batches == []
     assert summary.skipped == [("disruptions_growing.csv", "still being written")]
     # Once left alone for the settle time, it loads whole.
     written = path.read_text().count("\n") - 1
     summary = ingest_landing(slow, "test")
-    assert [(r.status, r.rows_loaded) for r in summary.results] == [("loaded", written)]
+    assert [(r.status, r.rows_loaded) for r in summary.batches] == [("loaded", written)]
 
 
 def test_hidden_temporary_and_foreign_files_are_ignored(land, ingest, query):
@@ -180,14 +180,14 @@ def test_hidden_temporary_and_foreign_files_are_ignored(land, ingest, query):
         ".~lock.disruptions.csv#",
     ):
         land(name, row)
-    assert ingest().results == []
+    assert ingest().batches == []
     assert ledger(query) == []
 
 
 def test_feed_names_with_other_formats_and_unknown_feeds_are_rejected_once(land, ingest, query):
     land("disruptions_2025.xlsx", b"PK\x03\x04 not really a workbook")
     land("arrests_2025.csv", csv_text(DISRUPTION_HEADER, disruption_row()))
-    messages = [(r.feed, r.status, r.message) for r in ingest().results]
+    messages = [(r.feed, r.status, r.message) for r in ingest().batches]
     assert messages == [
         (
             None,
@@ -202,7 +202,7 @@ def test_feed_names_with_other_formats_and_unknown_feeds_are_rejected_once(land,
         ),
     ]
     # Still in the folder the next night: already in the ledger, so no new rows or alerts.
-    assert ingest().results == []
+    assert ingest().batches == []
     assert len(alerts(query)) == 2
 
 
@@ -210,7 +210,7 @@ def test_rejected_file_resent_under_a_new_name_is_tried_again(land, ingest, quer
     bad = csv_text(ASSESSMENT_HEADER.replace(",band", ""), "OCG1,2025-01-01,3,active,,MPS")
     land("ocg_assessments_a.csv", bad)
     land("ocg_assessments_b.csv", bad)
-    assert [r.status for r in ingest().results] == ["rejected_file", "rejected_file"]
+    assert [r.status for r in ingest().batches] == ["rejected_file", "rejected_file"]
 
 
 def test_file_appended_to_during_the_load_is_rolled_back_and_left_for_later(settings, land, query):
@@ -233,7 +233,7 @@ def test_file_appended_to_during_the_load_is_rolled_back_and_left_for_later(sett
         writer.join()
     # Caught either before the load (size/mtime moved) or by the sha256 taken again
     # before commit: in both cases nothing of the file is in the warehouse.
-    assert summary.results == []
+    assert summary.batches == []
     [(source, why)] = summary.skipped
     assert source == "disruptions_busy.csv"
     assert why in {"still being written", "changed while being loaded"}

@@ -48,7 +48,7 @@ def test_csv_jsonl_and_parquet_load_the_same_values(settings, land, ingest, quer
     write_parquet(settings.landing / "parquet/disruptions.parquet", DISRUPTION_HEADER, ROWS)
     summary = ingest()
     assert [
-        (r.source_file, r.status, r.rows_loaded, r.rows_quarantined) for r in summary.results
+        (r.source_file, r.status, r.rows_loaded, r.rows_quarantined) for r in summary.batches
     ] == [
         ("csv/disruptions.csv", "loaded", 2, 1),
         ("jsonl/disruptions.jsonl", "loaded", 2, 1),
@@ -106,7 +106,7 @@ def test_jsonl_numbers_and_missing_keys_are_read_as_values(settings, ingest, que
 def test_invalid_json_line_and_broken_parquet_reject_their_files(settings, land, ingest):
     land("disruptions_bad.jsonl", '{"disruption_id": "D1"}\n{"disruption_id": "D2",,}\n{}\n')
     land("disruptions_bad.parquet", b"PAR1 this is not parquet")
-    results = {r.source_file: r for r in ingest().results}
+    results = {r.source_file: r for r in ingest().batches}
     assert results["disruptions_bad.jsonl"].status == "rejected_file"
     assert results["disruptions_bad.jsonl"].message == (
         "disruptions_bad.jsonl: cannot be read as jsonl: line 2 is not valid JSON"
@@ -149,7 +149,7 @@ def test_second_run_loads_nothing_new_and_records_nothing(land, ingest, query):
     ingest()
     before = query("SELECT count(*) FROM audit.load_batches"), raw_values(query)
     second = ingest()
-    assert second.results == []
+    assert second.batches == []
     assert sorted(second.skipped) == [
         ("disruptions.csv", "already in the ledger"),
         ("ocg_assessments.csv", "already in the ledger"),
