@@ -142,6 +142,8 @@ def jsonl_source(
             f"SELECT DISTINCT unnest(json_keys(json)) AS key FROM {relation} ORDER BY key"
         ).fetchall()
     ]
+    if not keys:
+        raise UnreadableFile("empty file: no JSON records")
     positions, warnings = map_feed_columns(feed, keys)
     values = {
         feed_column: "json_extract_string(json, "

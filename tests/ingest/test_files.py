@@ -70,6 +70,15 @@ def test_empty_file_is_rejected(land, ingest, query):
     assert result.message == "disruptions_empty.csv: empty file: no header row"
 
 
+def test_empty_jsonl_file_is_rejected_as_empty(land, ingest):
+    land("ocg_assessments_empty.jsonl", "\n")
+    [result] = ingest().batches
+    assert (result.status, result.message) == (
+        "rejected_file",
+        "ocg_assessments_empty.jsonl: empty file: no JSON records",
+    )
+
+
 def test_header_only_file_is_a_loaded_batch_with_no_rows(land, ingest, query):
     land("disruptions_header.csv", csv_text(DISRUPTION_HEADER))
     ingest()
