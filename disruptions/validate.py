@@ -402,7 +402,9 @@ class SuiteRunner:
         result = definition.run(
             batch_parameters={"dataframe": frame},
             expectation_parameters=parameters,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_VALUES},
+            # BASIC has what an alert needs (failing-row count, a few unexpected values,
+            # observed values) and costs about a third less per batch than SUMMARY.
+            result_format={"result_format": "BASIC", "partial_unexpected_count": SAMPLE_VALUES},
         )
         failures = [_failure(item) for item in result.results if not item.success]
         return SuiteOutcome(
