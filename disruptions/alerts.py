@@ -201,12 +201,28 @@ def configured_channels(settings: Settings) -> dict[str, Callable[[Settings, Ale
     return channels
 
 
+# Channels that gave up recently, by channel and target: while one is down, later alerts
+# try it once instead of backing off again, so a dead mail server cannot add seconds to
+# every held batch of a run.
+_GAVE_UP: dict[tuple[str, str], float] = {}
+GAVE_UP_MEMORY_SECONDS = 300.0
+
+
+def _channel_key(settings: Settings, channel: str) -> tuple[str, str]:
+    if channel == "email":
+        return channel, f"{settings.smtp.host}:{settings.smtp.port}"
+    return channel, settings.webhook_url or ""
+
+
 def deliver(settings: Settings, alert: Alert, policy: DeliveryPolicy) -> list[DeliveryAttempt]:
     """Try every configured channel, with backoff; return every attempt. Never raises."""
     attempts: list[DeliveryAttempt] = []
     for channel, send in configured_channels(settings).items():
+        key = _channel_key(settings, channel)
+        recently_down = time.monotonic() - _GAVE_UP.get(key, -1e9) < GAVE_UP_MEMORY_SECONDS
+        tries = 1 if recently_down else policy.attempts
         delay = policy.first_delay_seconds
-        for number in range(1, policy.attempts + 1):
+        for number in range(1, tries + 1):
             attempted_at = _utcnow()
             try:
                 send(settings, alert, policy.timeout_seconds)
@@ -218,22 +234,25 @@ def deliver(settings: Settings, alert: Alert, policy: DeliveryPolicy) -> list[De
                     alert.alert_id,
                     channel,
                     number,
-                    policy.attempts,
+                    tries,
                     reason,
                 )
-                if number < policy.attempts:
+                if number < tries:
                     time.sleep(delay)
                     delay *= 2
                 continue
             attempts.append(DeliveryAttempt(channel, number, True, None, attempted_at))
+            _GAVE_UP.pop(key, None)
             break
         else:
+            _GAVE_UP[key] = time.monotonic()
             logger.error(
-                "alert %s: %s delivery gave up after %d attempts; the alert stays in "
+                "alert %s: %s delivery gave up after %d attempt(s)%s; the alert stays in "
                 "audit.dq_alerts",
                 alert.alert_id,
                 channel,
-                policy.attempts,
+                tries,
+                " (it failed recently, so no backoff)" if recently_down else "",
             )
     return attempts
 
@@ -263,8 +282,8 @@ def _insert_alert(con: duckdb.DuckDBPyConnection, alert_fields: dict) -> int:
             alert_fields["message"],
             json.dumps(alert_fields["details"]),
         ],
-    ).fetchone()
-    return int(row[0])
+    ).fetchall()
+    return int(row[0][0])
 
 
 def _insert_attempts(

@@ -152,6 +152,22 @@ def test_closed_smtp_port_is_retried_and_a_later_success_stops_the_retries(setti
     assert alert_rows(settings)[0][0] == alert_id
 
 
+def test_a_channel_that_just_gave_up_is_tried_once_until_it_works_again(settings, monkeypatch):
+    with WebhookServer(status=500) as hook:
+        configure_channels(monkeypatch, webhook_url=hook.url)
+        current = load_settings()
+        raise_batch_alert(current)
+        second = raise_batch_alert(current)
+        assert len(hook.requests) == 4  # three tries, then one
+        hook.status = 200
+        raise_batch_alert(current)
+        hook.status = 500
+        raise_batch_alert(current)
+        assert len(hook.requests) == 4 + 1 + 3  # working again: full backoff again
+    tries = [(d[0], d[2], d[3]) for d in delivery_rows(settings) if d[0] == second]
+    assert tries == [(second, 1, False)]
+
+
 def test_no_channel_configured_means_no_delivery_but_the_alert_is_kept(settings):
     alert_id = raise_batch_alert(settings)
     assert alert_rows(settings)[0][0] == alert_id

@@ -6,3 +6,15 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "alerts"))
+
+import pytest  # noqa: E402
+
+from disruptions import alerts  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def forget_failed_channels():
+    """Each test starts with no alert channel remembered as down."""
+    alerts._GAVE_UP.clear()
+    yield
+    alerts._GAVE_UP.clear()
