@@ -3,13 +3,13 @@
 dbt opens the DuckDB file itself, so this process holds the writer lock for the whole
 build but never an open connection while dbt runs.
 
-Incremental state: only the staging tables are incremental (they append the rows of
-batches not copied yet) and nothing in them depends on `as_of`, so an incremental build
-for any `as_of` gives the same marts as a full refresh. Even so, a build whose `as_of`
-is earlier than the previous build's (a backfill) is run with `--full-refresh`: it costs
-one rebuild of staging and guarantees a backfill never depends on state a later run
-left behind, should an as_of-dependent incremental model ever be added. The previous
-`as_of` is kept in `<dbt_target_dir>/last_build.json`.
+Incremental state: the staging tables append the rows of batches not copied yet (nothing
+in them depends on `as_of`), and int_disruption_current_versions re-ranks only the
+disruptions that gained a knowable version since its last build, which is exact while
+`as_of` only moves forward and no batch stops counting. So a build runs `--full-refresh`
+when asked, or automatically when `as_of` is earlier than the previous build's (a
+backfill; kept in `<dbt_target_dir>/last_build.json` and in the model's state table) or a
+batch counted at the previous build no longer counts.
 """
 
 from __future__ import annotations
@@ -135,14 +135,51 @@ def _write_last_build(settings: Settings, record: dict) -> None:
     os.replace(temporary, path)
 
 
-def full_refresh_reason(settings: Settings, as_of: date, requested: bool) -> str | None:
+def _incremental_state_reason(con, as_of: date) -> str | None:
+    """Why int_disruption_current_versions cannot be brought up to date incrementally.
+
+    Its incremental run is exact only when as_of has not moved back and every batch that
+    counted at its last build still counts (see the model's header).
+    """
+    tables = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'intermediate' AND table_name IN "
+            "('int_disruption_current_versions', 'int_disruption_current_versions_state')"
+        ).fetchall()
+    }
+    if "int_disruption_current_versions" not in tables:
+        return None  # first build: dbt builds it in full anyway
+    if "int_disruption_current_versions_state" not in tables:
+        return "the previous build left no state for the current-version table"
+    (previous_as_of,) = con.execute(
+        "SELECT max(as_of_date) FROM intermediate.int_disruption_current_versions_state"
+    ).fetchone()
+    if previous_as_of is not None and as_of < previous_as_of:
+        return f"as_of {as_of.isoformat()} is earlier than the previous build's {previous_as_of}"
+    lost = [
+        batch_id
+        for (batch_id,) in con.execute(
+            "SELECT batch_id FROM intermediate.int_disruption_current_versions_state "
+            "WHERE batch_id NOT IN "
+            "(SELECT batch_id FROM audit.load_batches WHERE status = 'loaded') "
+            "ORDER BY batch_id LIMIT 5"
+        ).fetchall()
+    ]
+    if lost:
+        return f"batch(es) {', '.join(map(str, lost))} counted at the previous build but not now"
+    return None
+
+
+def full_refresh_reason(settings: Settings, as_of: date, requested: bool, con=None) -> str | None:
     """Why this build must rebuild the incremental models from scratch, or None."""
     if requested:
         return "requested"
     previous = _read_last_build(settings).get("as_of")
     if previous and as_of.isoformat() < previous:
         return f"as_of {as_of.isoformat()} is earlier than the previous build's {previous}"
-    return None
+    return _incremental_state_reason(con, as_of) if con is not None else None
 
 
 def _node_counts(settings: Settings) -> dict[str, int]:
@@ -168,9 +205,8 @@ def build_marts(settings: Settings, run_id: str, as_of: date, full_refresh: bool
     started = time.monotonic()
     with writer_lock(settings):
         # The sources must exist even on an empty warehouse; close before dbt opens it.
-        with open_warehouse(settings):
-            pass
-        reason = full_refresh_reason(settings, as_of, full_refresh)
+        with open_warehouse(settings) as con:
+            reason = full_refresh_reason(settings, as_of, full_refresh, con)
         refresh_flag = ["--full-refresh"] if reason else []
         if reason:
             log.info("dbt full refresh: %s", reason)

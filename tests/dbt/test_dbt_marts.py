@@ -18,7 +18,7 @@ import raw_rows  # tests/dbt is on sys.path (rootdir-relative, no packages)
 
 from disruptions.config import load_settings
 from disruptions.errors import PipelineError
-from disruptions.transform import build_marts, generate_dbt_docs, run_dbt
+from disruptions.transform import build_marts, full_refresh_reason, generate_dbt_docs, run_dbt
 from disruptions.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow
@@ -91,6 +91,7 @@ def pipeline(tmp_path_factory):
         copy_settings, "run-3-full", raw_rows.AS_OF_2, full_refresh=True
     )
     stages["marts_full_refresh"] = read_marts(copy_settings.warehouse_path)
+    stages["copy_settings"] = copy_settings
     stages["dbt_docs"] = generate_dbt_docs(settings)
     return stages
 
@@ -289,3 +290,13 @@ def test_dbt_docs_are_one_static_page_describing_the_marts(pipeline):
     html = page.read_text(encoding="utf-8")
     assert "ocg_long_term_effect" in html
     assert "dismantled_within_12m" in html
+
+
+def test_a_batch_that_stops_counting_forces_a_full_refresh(pipeline):
+    # The incremental current-version table is exact only while counted batches stay counted.
+    settings = pipeline["copy_settings"]
+    with open_warehouse(settings) as con:
+        assert full_refresh_reason(settings, raw_rows.AS_OF_2, False, con) is None
+        con.execute("UPDATE audit.load_batches SET status = 'held' WHERE batch_id = 5")
+        reason = full_refresh_reason(settings, raw_rows.AS_OF_2, False, con)
+    assert reason is not None and "5" in reason

@@ -1,0 +1,11 @@
+{#
+  What int_disruption_current_versions reflects: the as_of and the counted batches of the
+  build that last updated it. Built right after it, read by its next incremental run.
+#}
+-- depends_on: {{ ref('int_disruption_current_versions') }}
+
+select
+    batch_id,
+    {{ as_of_date() }} as as_of_date
+from {{ ref('stg_load_batches') }}
+where is_counted_in_marts
