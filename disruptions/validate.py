@@ -60,6 +60,10 @@ VOLUME_MIN_HISTORY = 3
 VOLUME_WARNING_FACTOR = 5  # warning outside [median / 5, median * 5 + 10]
 VOLUME_EXTREME_FACTOR = 50  # critical (held) above median * 50 + 1000
 
+# Batches up to SMALL_BATCH_ROWS rows are validated together, up to GROUP_ROWS at once.
+SMALL_BATCH_ROWS = 100_000
+GROUP_ROWS = 1_000_000
+
 SAMPLE_VALUES = 5  # sample values per failing expectation in an alert
 ARROW_BATCH_ROWS = 1_000_000
 KEEP_VALIDATION_RESULTS = 400  # results kept for Data Docs; older ones are pruned
@@ -78,17 +82,19 @@ FEED_FRAMES = {
     "disruptions": (
         f"""
         WITH batch AS NOT MATERIALIZED (
-            SELECT disruption_id, ocg_id, disruption_date, recorded_at, impact, strand,
-                   tactic, lead_agency, force_area, status, line_number
+            SELECT batch_id, disruption_id, ocg_id, disruption_date, recorded_at, impact,
+                   strand, tactic, lead_agency, force_area, status, line_number
             FROM raw.disruptions
-            WHERE batch_id = $batch_id
+            WHERE batch_id BETWEEN $first_batch AND $last_batch
+              AND list_contains($batch_ids, batch_id)
         ), candidate AS (
             -- Group 8-byte hashes, not 10M id strings; candidates are then checked exactly.
-            SELECT hash(disruption_id, recorded_at) AS version_hash
+            SELECT hash(batch_id, disruption_id, recorded_at) AS version_hash
             FROM batch GROUP BY 1 HAVING count(*) > 1
         ), repeated AS (
-            SELECT disruption_id, recorded_at FROM batch
-            WHERE hash(disruption_id, recorded_at) IN (SELECT version_hash FROM candidate)
+            SELECT batch_id, disruption_id, recorded_at FROM batch
+            WHERE hash(batch_id, disruption_id, recorded_at)
+                  IN (SELECT version_hash FROM candidate)
             GROUP BY ALL HAVING count(*) > 1
         ), known AS (
             SELECT DISTINCT a.ocg_id
@@ -96,7 +102,8 @@ FEED_FRAMES = {
             JOIN audit.load_batches AS b ON b.batch_id = a.batch_id
             WHERE b.status = 'loaded'
         )
-        SELECT CAST(batch.disruption_date AS TIMESTAMP_NS) AS disruption_date,
+        SELECT batch.batch_id,
+               CAST(batch.disruption_date AS TIMESTAMP_NS) AS disruption_date,
                CAST(batch.recorded_at AS TIMESTAMP_NS) AS recorded_at,
                CAST(CAST(batch.recorded_at AS DATE) AS TIMESTAMP_NS) AS recorded_on,
                batch.impact, batch.strand, batch.tactic, batch.lead_agency,
@@ -114,7 +121,8 @@ FEED_FRAMES = {
                CASE WHEN known.ocg_id IS NULL THEN batch.ocg_id END AS unknown_ocg_id
         FROM batch
         LEFT JOIN repeated
-               ON repeated.disruption_id = batch.disruption_id
+               ON repeated.batch_id = batch.batch_id
+              AND repeated.disruption_id = batch.disruption_id
               AND repeated.recorded_at = batch.recorded_at
         LEFT JOIN known ON known.ocg_id = batch.ocg_id
         """,
@@ -124,15 +132,17 @@ FEED_FRAMES = {
     "ocg_assessments": (
         f"""
         WITH batch AS NOT MATERIALIZED (
-            SELECT ocg_id, assessed_on, threat_score, band, status, archive_reason,
+            SELECT batch_id, ocg_id, assessed_on, threat_score, band, status, archive_reason,
                    lead_force, member_count, line_number
             FROM raw.ocg_assessments
-            WHERE batch_id = $batch_id
+            WHERE batch_id BETWEEN $first_batch AND $last_batch
+              AND list_contains($batch_ids, batch_id)
         ), repeated AS (
-            SELECT ocg_id, assessed_on FROM batch GROUP BY ALL HAVING count(*) > 1
+            SELECT batch_id, ocg_id, assessed_on FROM batch GROUP BY ALL HAVING count(*) > 1
         )
-        SELECT CAST(batch.assessed_on AS TIMESTAMP_NS) AS assessed_on, batch.threat_score,
-               batch.band, batch.status, batch.archive_reason, batch.lead_force, batch.member_count,
+        SELECT batch.batch_id, CAST(batch.assessed_on AS TIMESTAMP_NS) AS assessed_on,
+               batch.threat_score, batch.band, batch.status, batch.archive_reason,
+               batch.lead_force, batch.member_count,
                CASE WHEN batch.ocg_id IS NULL THEN 'line ' || batch.line_number END
                    AS missing_id,
                CASE WHEN repeated.ocg_id IS NOT NULL
@@ -144,7 +154,8 @@ FEED_FRAMES = {
                    AS archive_reason_given
         FROM batch
         LEFT JOIN repeated
-               ON repeated.ocg_id = batch.ocg_id AND repeated.assessed_on = batch.assessed_on
+               ON repeated.batch_id = batch.batch_id AND repeated.ocg_id = batch.ocg_id
+              AND repeated.assessed_on = batch.assessed_on
         """,
         ("band", "status", "archive_reason", "lead_force"),
         "raw.ocg_assessments",
@@ -507,7 +518,7 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params=None):
     return _gx_friendly_dtypes(frame)
 
 
-def query_batch_frame(con: duckdb.DuckDBPyConnection, feed: str, batch_id: int):
+def query_batch_frame(con: duckdb.DuckDBPyConnection, feed: str, batch_ids: int | list[int]):
     """The frame a feed suite validates, built so a 10M-row batch stays small and fast.
 
     The enumerations never travel as strings: one pass collects each one's distinct
@@ -521,9 +532,13 @@ def query_batch_frame(con: duckdb.DuckDBPyConnection, feed: str, batch_id: int):
     distinct = ", ".join(
         f"list(DISTINCT {column}) FILTER (WHERE {column} IS NOT NULL)" for column in categorical
     )
+    batch_ids = [batch_ids] if isinstance(batch_ids, int) else sorted(batch_ids)
+    # BETWEEN lets DuckDB skip row groups by their min/max; list_contains is exact.
+    selection = {"first_batch": batch_ids[0], "last_batch": batch_ids[-1], "batch_ids": batch_ids}
     values = con.sql(
-        f"SELECT {distinct} FROM {source} WHERE batch_id = $batch_id",
-        params={"batch_id": batch_id},
+        f"SELECT {distinct} FROM {source} WHERE batch_id BETWEEN $first_batch AND $last_batch "
+        "AND list_contains($batch_ids, batch_id)",
+        params=selection,
     ).fetchall()[0]
     categories = {
         column: sorted(found or []) for column, found in zip(categorical, values, strict=True)
@@ -532,7 +547,7 @@ def query_batch_frame(con: duckdb.DuckDBPyConnection, feed: str, batch_id: int):
         f"CAST(coalesce(list_position(${column}_values, {column}), 0) - 1 AS SMALLINT) AS {column}"
         for column in categorical
     )
-    parameters = {"batch_id": batch_id}
+    parameters = dict(selection)
     parameters.update({f"{column}_values": categories[column] for column in categorical})
     frame = query_frame(con, f"SELECT * REPLACE ({codes}) FROM ({sql})", parameters)
     for column in categorical:
@@ -609,11 +624,11 @@ def volume_bounds(history: list[int]) -> dict:
     }
 
 
-def _pending_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+def _pending_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str, int]]:
     # A released batch was validated when it was held; never validate (and hold) it again.
     return con.execute(
         """
-        SELECT b.batch_id, b.feed, b.source_file
+        SELECT b.batch_id, b.feed, b.source_file, coalesce(b.rows_loaded, 0)
         FROM audit.load_batches AS b
         WHERE b.status = 'loaded'
           AND b.feed IN ('disruptions', 'ocg_assessments')
@@ -624,6 +639,66 @@ def _pending_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str
         ORDER BY b.batch_id
         """
     ).fetchall()
+
+
+def plan_batch_groups(pending: list[tuple[int, str, str, int]]) -> list[list[tuple]]:
+    """Groups of batches to validate together: assessments first (a held assessment file
+    then already counts as unknown OCGs for the disruptions), each feed in load order;
+    small batches share a group up to GROUP_ROWS rows, a big batch is on its own."""
+    groups: list[list[tuple]] = []
+    for feed in ("ocg_assessments", "disruptions"):
+        current: list[tuple] = []
+        current_rows = 0
+        for batch in (b for b in pending if b[1] == feed):
+            rows = batch[3]
+            if rows > SMALL_BATCH_ROWS:
+                groups.append([batch])
+                continue
+            if current and current_rows + rows > GROUP_ROWS:
+                groups.append(current)
+                current, current_rows = [], 0
+            current.append(batch)
+            current_rows += rows
+        if current:
+            groups.append(current)
+    return groups
+
+
+def _combinable(suite: dict) -> bool:
+    """Whether a passing validation of many batches at once proves each one passes: true
+    when every expectation is row-level without `mostly`, except the ones the per-batch
+    check below re-applies to each batch (row counts, and null-checks with `mostly`)."""
+    for expectation in suite["expectations"]:
+        kind, kwargs = expectation["type"], expectation["kwargs"]
+        if kind.startswith("expect_table_") and kind not in (
+            "expect_table_columns_to_match_set",
+            "expect_table_row_count_to_be_between",
+        ):
+            return False
+        if "mostly" in kwargs and kind != "expect_column_values_to_be_null":
+            return False
+    return True
+
+
+def _passes_alone(suite: dict, rows: int, null_shares: dict[str, float], bounds: dict) -> bool:
+    """The per-batch part of a suite, for a batch whose rows already passed together with
+    others: its row-count expectations and its mostly-null expectations. False sends the
+    batch to a validation of its own, where GX gives the verdict."""
+    for expectation in suite["expectations"]:
+        kind, kwargs = expectation["type"], expectation["kwargs"]
+        if kind == "expect_table_row_count_to_be_between":
+            low, high = (_parameter(kwargs.get(k), bounds) for k in ("min_value", "max_value"))
+            if (low is not None and rows < low) or (high is not None and rows > high):
+                return False
+        elif "mostly" in kwargs and null_shares.get(kwargs["column"], 0.0) < kwargs["mostly"]:
+            return False
+    return True
+
+
+def _parameter(value, parameters: dict):
+    if isinstance(value, dict) and "$PARAMETER" in value:
+        return parameters.get(value["$PARAMETER"])
+    return value
 
 
 def _loaded_history(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list]:
@@ -652,7 +727,16 @@ def _run_parameters(today: date) -> dict:
 
 
 def validate_new_batches(settings: Settings, run_id: str) -> BatchValidationSummary:
-    """Run each feed's suite on every loaded batch not validated yet; hold critical ones."""
+    """Run each feed's suite on every loaded batch not validated yet; hold critical ones.
+
+    GX's cost is mostly a fixed ~10 ms per expectation per validation, so a night of a
+    hundred small files would spend its time there. Small batches of one feed are
+    therefore validated together first (the frame carries batch_id; repeated versions
+    are found within each batch). If that validation passes, each batch's own row-count
+    and mostly-checks are applied to it, and a batch passing those is recorded as
+    validated. Any failure, and any batch that is not clearly fine, gets a validation of
+    its own, so every hold, warning and alert comes from GX on exactly that batch.
+    """
     started = time.perf_counter()
     summary = BatchValidationSummary()
     with open_warehouse(settings) as con:
@@ -664,45 +748,124 @@ def validate_new_batches(settings: Settings, run_id: str) -> BatchValidationSumm
         # own threads meanwhile.
         gx_import = threading.Thread(target=_import_gx, name="import-gx", daemon=True)
         gx_import.start()
-        history = _loaded_history(con)
-        base_parameters = {**seed_parameters(), **_run_parameters(datetime.now(UTC).date())}
-        runner = None
-        for batch_id, feed, source_file in pending:
-            sizes = [
-                rows
-                for earlier_id, rows in history.get((feed, sender_of(source_file)), [])
-                if earlier_id < batch_id
-            ][-VOLUME_HISTORY:]
-            frame = query_batch_frame(con, feed, batch_id)
-            if runner is None:
-                gx_import.join()
-                runner = SuiteRunner(settings)
-            outcome = runner.run(
-                FEED_SUITES[feed], frame, {**base_parameters, **volume_bounds(sizes)}
-            )
-            del frame
-            result = _record_batch_outcome(
-                settings, con, run_id, batch_id, feed, source_file, outcome
-            )
-            if result.held:
-                entries = history.get((feed, sender_of(source_file)), [])
-                history[(feed, sender_of(source_file))] = [e for e in entries if e[0] != batch_id]
-            summary.batches.append(result)
-            logger.info(
-                "batch %s (%s, %s): %d rows, %d expectations, %d critical / %d warning "
-                "failures in %.2fs",
-                batch_id,
-                feed,
-                source_file,
-                outcome.rows,
-                outcome.evaluated,
-                len(outcome.critical),
-                len(outcome.warnings),
-                outcome.seconds,
-            )
+        step = _BatchStep(settings, con, run_id, summary, gx_import)
+        for group in plan_batch_groups(pending):
+            alone = step.validate_together(group) if len(group) > 1 else group
+            for batch in alone:
+                step.validate_alone(batch)
     summary.seconds = time.perf_counter() - started
     logger.info("%s", str(summary).splitlines()[0])
     return summary
+
+
+class _BatchStep:
+    """State shared by the batches of one validation step."""
+
+    def __init__(self, settings, con, run_id, summary, gx_import) -> None:
+        self.settings, self.con, self.run_id, self.summary = settings, con, run_id, summary
+        self.gx_import = gx_import
+        self.runner: SuiteRunner | None = None
+        self.history = _loaded_history(con)
+        self.base_parameters = {
+            **seed_parameters(),
+            **_run_parameters(datetime.now(UTC).date()),
+        }
+
+    def _runner(self) -> SuiteRunner:
+        if self.runner is None:
+            self.gx_import.join()
+            self.runner = SuiteRunner(self.settings)
+        return self.runner
+
+    def _bounds(self, batch_id: int, feed: str, source_file: str) -> dict:
+        sizes = [
+            rows
+            for earlier_id, rows in self.history.get((feed, sender_of(source_file)), [])
+            if earlier_id < batch_id
+        ][-VOLUME_HISTORY:]
+        return volume_bounds(sizes)
+
+    def validate_together(self, group: list[tuple]) -> list[tuple]:
+        """Validate a group at once; return the batches that need a validation alone."""
+        feed = group[0][1]
+        suite_name = FEED_SUITES[feed]
+        suite = load_suite_definition(suite_name)
+        if not _combinable(suite):
+            return group
+        frame = query_batch_frame(self.con, feed, [batch[0] for batch in group])
+        runner = self._runner()
+        unbounded = {"volume_min": 0, "volume_max": None, "volume_extreme_max": None}
+        outcome = runner.run(suite_name, frame, {**self.base_parameters, **unbounded})
+        if outcome.failures:
+            return group
+        rows = frame["batch_id"].value_counts()
+        mostly_columns = [
+            e["kwargs"]["column"] for e in suite["expectations"] if "mostly" in e["kwargs"]
+        ]
+        shares = {
+            column: frame[column].isna().groupby(frame["batch_id"]).mean()
+            for column in mostly_columns
+        }
+        del frame
+        alone = []
+        for batch in group:
+            batch_id, _, source_file, _ = batch
+            count = int(rows.get(batch_id, 0))
+            null_shares = {c: float(s.get(batch_id, 1.0)) for c, s in shares.items()}
+            bounds = self._bounds(batch_id, feed, source_file)
+            if not _passes_alone(suite, count, null_shares, bounds):
+                alone.append(batch)
+                continue
+            own = SuiteOutcome(suite_name, count, outcome.evaluated, [], 0.0)
+            together = {"validated_with_batches": [b[0] for b in group]}
+            self.summary.batches.append(
+                _record_batch_outcome(
+                    self.settings,
+                    self.con,
+                    self.run_id,
+                    batch_id,
+                    feed,
+                    source_file,
+                    own,
+                    together,
+                )
+            )
+        logger.info(
+            "%d %s batches (%d rows) passed together in %.2fs; %d validated alone",
+            len(group) - len(alone),
+            feed,
+            outcome.rows,
+            outcome.seconds,
+            len(alone),
+        )
+        return alone
+
+    def validate_alone(self, batch: tuple) -> None:
+        batch_id, feed, source_file, _ = batch
+        frame = query_batch_frame(self.con, feed, batch_id)
+        runner = self._runner()
+        parameters = {**self.base_parameters, **self._bounds(batch_id, feed, source_file)}
+        outcome = runner.run(FEED_SUITES[feed], frame, parameters)
+        del frame
+        result = _record_batch_outcome(
+            self.settings, self.con, self.run_id, batch_id, feed, source_file, outcome
+        )
+        if result.held:  # a held batch is no history for the sender's later batches
+            key = (feed, sender_of(source_file))
+            self.history[key] = [e for e in self.history.get(key, []) if e[0] != batch_id]
+        self.summary.batches.append(result)
+        logger.info(
+            "batch %s (%s, %s): %d rows, %d expectations, %d critical / %d warning "
+            "failures in %.2fs",
+            batch_id,
+            feed,
+            source_file,
+            outcome.rows,
+            outcome.evaluated,
+            len(outcome.critical),
+            len(outcome.warnings),
+            outcome.seconds,
+        )
 
 
 def _record_batch_outcome(
@@ -713,6 +876,7 @@ def _record_batch_outcome(
     feed: str,
     source_file: str,
     outcome: SuiteOutcome,
+    extra: dict | None = None,
 ) -> BatchOutcome:
     """Record the validation, hold the batch on a critical failure, and alert.
 
@@ -740,7 +904,9 @@ def _record_batch_outcome(
                 len(outcome.warnings),
                 datetime.now(UTC).replace(tzinfo=None),
                 run_id,
-                json.dumps({"rows": outcome.rows, "failures": details["failures"]}),
+                json.dumps(
+                    {"rows": outcome.rows, "failures": details["failures"], **(extra or {})}
+                ),
             ],
         )
         alert_id = None

@@ -237,3 +237,52 @@ def test_a_released_batch_is_not_validated_or_held_again(settings):
     assert summary.batches == []
     assert batch_status(settings, batch) == "loaded"
     assert len(alerts(settings)) == 1
+
+
+def test_small_batches_are_validated_together_and_only_the_bad_one_is_held(settings):
+    add_batch(settings, "ocg_assessments", "ocg_assessments_2026-10-01.csv", assessment_rows())
+    clean = [
+        add_batch(
+            settings, "disruptions", f"r{n}/disruptions.csv", disruption_rows(40, prefix=f"C{n}-")
+        )
+        for n in range(4)
+    ]
+    rows = disruption_rows(40, prefix="X-")
+    rows[5].update({k: rows[4][k] for k in ("disruption_id", "recorded_at", "disruption_date")})
+    bad = add_batch(settings, "disruptions", "r9/disruptions.csv", rows)
+    # The same id and instant in two different batches is not a repeat within a batch.
+    again = add_batch(
+        settings, "disruptions", "r8/disruptions.csv", disruption_rows(40, prefix="C0-")
+    )
+
+    summary = validate_new_batches(settings, "run-1")
+
+    assert [b.batch_id for b in summary.held] == [bad]
+    assert {b.batch_id for b in summary.batches} == {1, *clean, bad, again}
+    assert [batch_status(settings, b) for b in (*clean, again)] == ["loaded"] * 5
+    assert len(alerts(settings)) == 1
+
+
+def test_a_batch_that_fails_only_its_own_mostly_check_is_judged_alone(settings):
+    add_batch(settings, "ocg_assessments", "ocg_assessments_2026-10-01.csv", assessment_rows())
+    clean = [
+        add_batch(
+            settings, "disruptions", f"r{n}/disruptions.csv", disruption_rows(200, prefix=f"C{n}-")
+        )
+        for n in range(5)
+    ]
+    # 10 rows of unknown OCGs: 1% of the group (passes together), 100% of its batch.
+    stranger = add_batch(
+        settings, "disruptions", "r7/disruptions.csv", disruption_rows(10, ocgs=("OCG-404",))
+    )
+
+    summary = validate_new_batches(settings, "run-1")
+
+    assert not summary.held
+    [warned] = summary.with_warnings
+    assert warned.batch_id == stranger
+    [(severity, _, subject, _, _)] = alerts(settings)
+    assert severity == "warning" and f"Batch {stranger}" in subject
+    together = {v[0]: json.loads(v[5]).get("validated_with_batches") for v in validations(settings)}
+    assert together[clean[0]] == [*clean, stranger]
+    assert together[stranger] is None  # it got a validation of its own
