@@ -38,7 +38,8 @@
         {{ exceptions.raise_compiler_error(
             "int_disruption_current_versions has no build state: run with --full-refresh") }}
     {%- endif %}
-    {%- if execute %}
+    {#- Only when building: `dbt docs generate` and `dbt compile` also render this. #}
+    {%- if execute and flags.WHICH in ['run', 'build'] %}
         {%- set check = run_query(
             "select count(*) from " ~ state ~ " as previous"
             ~ " where previous.as_of_date > " ~ as_of_date()
