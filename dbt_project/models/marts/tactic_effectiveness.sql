@@ -34,7 +34,9 @@ tallies as (
         {%- for effect in ['dismantled', 'reduced', 'no_change', 'strengthened', 'not_reassessed', 'insufficient_baseline', 'too_early'] %}
         sum(case when effect_12m = '{{ effect }}' then 1 else 0 end) as {{ effect }}_12m,
         {%- endfor %}
-        avg(pct_change_12m) as mean_pct_change_12m
+        -- Exact decimal sum: a float sum depends on the order rows arrive in, and the mean
+        -- must not differ between an incremental build and a full refresh.
+        avg(cast(pct_change_12m as decimal(38, 12))) as mean_pct_change_12m
     from outcomes
     group by tactic
 
