@@ -8,8 +8,9 @@ in them depends on `as_of`), and int_disruption_current_versions re-ranks only t
 disruptions that gained a knowable version since its last build, which is exact while
 `as_of` only moves forward and no batch stops counting. So a build runs `--full-refresh`
 when asked, or automatically when `as_of` is earlier than the previous build's (a
-backfill; kept in `<dbt_target_dir>/last_build.json` and in the model's state table) or a
-batch counted at the previous build no longer counts.
+backfill; kept in `<dbt_target_dir>/last_build.json` and in the model's state table), a
+batch counted at the previous build no longer counts, or the previous build did not
+finish (its dbt run may have updated the current-version table but not its state).
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ def _read_last_build(settings: Settings) -> dict:
 
 def _write_last_build(settings: Settings, record: dict) -> None:
     path = settings.dbt_target_dir / LAST_BUILD_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(record, indent=2), encoding="utf-8")
     os.replace(temporary, path)
@@ -176,7 +178,12 @@ def full_refresh_reason(settings: Settings, as_of: date, requested: bool, con=No
     """Why this build must rebuild the incremental models from scratch, or None."""
     if requested:
         return "requested"
-    previous = _read_last_build(settings).get("as_of")
+    last_build = _read_last_build(settings)
+    unfinished = last_build.get("in_progress")
+    if unfinished:
+        # dbt may have updated the current-version table but not its state table.
+        return f"the previous build (run {unfinished.get('run_id')}) did not finish"
+    previous = last_build.get("as_of")
     if previous and as_of.isoformat() < previous:
         return f"as_of {as_of.isoformat()} is earlier than the previous build's {previous}"
     return _incremental_state_reason(con, as_of) if con is not None else None
@@ -210,6 +217,15 @@ def build_marts(settings: Settings, run_id: str, as_of: date, full_refresh: bool
         refresh_flag = ["--full-refresh"] if reason else []
         if reason:
             log.info("dbt full refresh: %s", reason)
+        last_build = _read_last_build(settings)
+        _write_last_build(
+            settings,
+            {
+                "as_of": last_build.get("as_of"),
+                "run_id": last_build.get("run_id"),
+                "in_progress": {"as_of": as_of.isoformat(), "run_id": run_id},
+            },
+        )
         # One invocation: `dbt build` seeds the reference tables before anything reads
         # them, then runs every model and data test in DAG order. A separate `dbt seed`
         # would cost a second dbt start-up and parse for the same result.

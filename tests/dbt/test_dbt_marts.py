@@ -300,3 +300,16 @@ def test_a_batch_that_stops_counting_forces_a_full_refresh(pipeline):
         con.execute("UPDATE audit.load_batches SET status = 'held' WHERE batch_id = 5")
         reason = full_refresh_reason(settings, raw_rows.AS_OF_2, False, con)
     assert reason is not None and "5" in reason
+
+
+def test_a_build_that_did_not_finish_makes_the_next_one_a_full_refresh(pipeline, tmp_path):
+    settings = pipeline["settings"]
+    assert full_refresh_reason(settings, raw_rows.AS_OF_2, False) is None
+    interrupted = load_settings(home=tmp_path / "home")
+    marker = interrupted.dbt_target_dir / "last_build.json"
+    marker.parent.mkdir(parents=True)
+    marker.write_text(
+        '{"as_of": "2026-03-30", "in_progress": {"as_of": "2026-03-31", "run_id": "r9"}}'
+    )
+    reason = full_refresh_reason(interrupted, raw_rows.AS_OF_2, False)
+    assert reason is not None and "did not finish" in reason
