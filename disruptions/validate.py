@@ -63,6 +63,7 @@ VOLUME_EXTREME_FACTOR = 50  # critical (held) above median * 50 + 1000
 # Batches up to SMALL_BATCH_ROWS rows are validated together, up to GROUP_ROWS at once.
 SMALL_BATCH_ROWS = 100_000
 GROUP_ROWS = 1_000_000
+DUCKDB_MEMORY_LIMIT = "1GB"  # while batches are validated; DuckDB spills beyond it
 
 SAMPLE_VALUES = 5  # sample values per failing expectation in an alert
 ARROW_BATCH_ROWS = 1_000_000
@@ -748,11 +749,17 @@ def validate_new_batches(settings: Settings, run_id: str) -> BatchValidationSumm
         # own threads meanwhile.
         gx_import = threading.Thread(target=_import_gx, name="import-gx", daemon=True)
         gx_import.start()
-        step = _BatchStep(settings, con, run_id, summary, gx_import)
-        for group in plan_batch_groups(pending):
-            alone = step.validate_together(group) if len(group) > 1 else group
-            for batch in alone:
-                step.validate_alone(batch)
+        # DuckDB would otherwise keep up to 80% of RAM for the frame query's hash tables
+        # and cached blocks, on top of the pandas frame GX reads: cap it for this step.
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        try:
+            step = _BatchStep(settings, con, run_id, summary, gx_import)
+            for group in plan_batch_groups(pending):
+                alone = step.validate_together(group) if len(group) > 1 else group
+                for batch in alone:
+                    step.validate_alone(batch)
+        finally:
+            con.execute("RESET memory_limit")
     summary.seconds = time.perf_counter() - started
     logger.info("%s", str(summary).splitlines()[0])
     return summary
