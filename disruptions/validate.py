@@ -63,6 +63,7 @@ VOLUME_EXTREME_FACTOR = 50  # critical (held) above median * 50 + 1000
 # Batches up to SMALL_BATCH_ROWS rows are validated together, up to GROUP_ROWS at once.
 SMALL_BATCH_ROWS = 100_000
 GROUP_ROWS = 1_000_000
+MIN_GROUP_TO_SPLIT = 4  # a failing group this small is validated batch by batch
 DUCKDB_MEMORY_LIMIT = "1GB"  # while batches are validated; DuckDB spills beyond it
 
 SAMPLE_VALUES = 5  # sample values per failing expectation in an alert
@@ -755,8 +756,7 @@ def validate_new_batches(settings: Settings, run_id: str) -> BatchValidationSumm
         try:
             step = _BatchStep(settings, con, run_id, summary, gx_import)
             for group in plan_batch_groups(pending):
-                alone = step.validate_together(group) if len(group) > 1 else group
-                for batch in alone:
+                for batch in step.validate_together(group):
                     step.validate_alone(batch)
         finally:
             con.execute("RESET memory_limit")
@@ -793,7 +793,12 @@ class _BatchStep:
         return volume_bounds(sizes)
 
     def validate_together(self, group: list[tuple]) -> list[tuple]:
-        """Validate a group at once; return the batches that need a validation alone."""
+        """Validate a group at once; return the batches that need a validation alone.
+
+        A group that fails is split in halves and each half tried again, so one bad file
+        among a hundred costs a dozen joint validations, not a hundred single ones."""
+        if len(group) < 2:
+            return group
         feed = group[0][1]
         suite_name = FEED_SUITES[feed]
         suite = load_suite_definition(suite_name)
@@ -804,7 +809,11 @@ class _BatchStep:
         unbounded = {"volume_min": 0, "volume_max": None, "volume_extreme_max": None}
         outcome = runner.run(suite_name, frame, {**self.base_parameters, **unbounded})
         if outcome.failures:
-            return group
+            del frame
+            if len(group) < MIN_GROUP_TO_SPLIT:
+                return group
+            middle = len(group) // 2
+            return self.validate_together(group[:middle]) + self.validate_together(group[middle:])
         rows = frame["batch_id"].value_counts()
         mostly_columns = [
             e["kwargs"]["column"] for e in suite["expectations"] if "mostly" in e["kwargs"]

@@ -263,6 +263,31 @@ def test_small_batches_are_validated_together_and_only_the_bad_one_is_held(setti
     assert len(alerts(settings)) == 1
 
 
+def test_one_bad_batch_among_many_is_found_by_halving_the_group(settings):
+    add_batch(settings, "ocg_assessments", "ocg_assessments_2026-10-01.csv", assessment_rows())
+    batches = [
+        add_batch(
+            settings, "disruptions", f"r{n}/disruptions.csv", disruption_rows(20, prefix=f"C{n}-")
+        )
+        for n in range(16)
+    ]
+    with open_warehouse(settings) as con:  # one bad code, put straight into raw
+        con.execute(
+            "UPDATE raw.disruptions SET strand = 'pursuit' WHERE batch_id = ? AND line_number = 5",
+            [batches[11]],
+        )
+
+    summary = validate_new_batches(settings, "run-1")
+
+    assert [b.batch_id for b in summary.held] == [batches[11]]
+    judged_alone = [
+        v[0] for v in validations(settings) if "validated_with_batches" not in json.loads(v[5])
+    ]
+    # 16 -> 8 -> 4 -> 2, then those two one by one (and the assessments file, alone)
+    assert sorted(judged_alone) == [1, batches[10], batches[11]]
+    assert "strand: 1 failing rows" in alerts(settings)[0][3]
+
+
 def test_a_batch_that_fails_only_its_own_mostly_check_is_judged_alone(settings):
     add_batch(settings, "ocg_assessments", "ocg_assessments_2026-10-01.csv", assessment_rows())
     clean = [
