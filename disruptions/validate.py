@@ -1112,6 +1112,10 @@ def reconciliation_frame(con: duckdb.DuckDBPyConnection, as_of: date):
     }
     if row["counted_in_staging"] is None:
         # Without the intermediate model, the independent recomputation stands in for it.
+        logger.warning(
+            "intermediate.int_disruptions_current not found: reconciling the marts with "
+            "the recomputation from raw only"
+        )
         row["counted_in_staging"] = row["counted_recomputed"]
     frame = pd.DataFrame([row])
     return frame.astype({name: "float64" for name in row})

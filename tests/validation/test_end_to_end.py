@@ -58,6 +58,14 @@ def disruption(disruption_id, ocg_id, day, impact="major", recorded="2026-10-02T
     ]
 
 
+def reconciliation_inputs(settings):
+    from disruptions.validate import _table_exists, reconciliation_frame
+
+    with open_warehouse(settings) as con:
+        assert _table_exists(con, "intermediate", "int_disruptions_current")
+        return reconciliation_frame(con, AS_OF).iloc[0].to_dict()
+
+
 def counted(settings):
     with open_warehouse(settings) as con:
         return con.execute(
@@ -100,8 +108,14 @@ def test_a_held_batch_stays_out_of_the_marts_until_released(settings):
     release_batch(settings, held.batch_id)
     assert validate_new_batches(settings, "run-2").batches == []  # not held again
     build_marts(settings, "run-2", AS_OF)
-    assert validate_marts(settings, "run-2", AS_OF).success
+    marts = validate_marts(settings, "run-2", AS_OF)
+    assert marts.success
+    [reconciliation] = [o for o in marts.outcomes if o.suite_name == "marts_reconciliation"]
+    assert reconciliation.evaluated == 5
     assert counted(settings) == [("OCG-A", 2), ("OCG-B", 1)]
+    # The reconciliation read dbt's own intermediate model, not only the recomputation.
+    inputs = reconciliation_inputs(settings)
+    assert inputs["counted_in_staging"] == inputs["counted_recomputed"] == 3
     with open_warehouse(settings) as con:
         [(severity, subject)] = con.execute(
             "SELECT severity, subject FROM audit.dq_alerts"
