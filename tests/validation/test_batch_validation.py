@@ -311,3 +311,21 @@ def test_a_batch_that_fails_only_its_own_mostly_check_is_judged_alone(settings):
     together = {v[0]: json.loads(v[5]).get("validated_with_batches") for v in validations(settings)}
     assert together[clean[0]] == [*clean, stranger]
     assert together[stranger] is None  # it got a validation of its own
+
+
+def test_a_repeated_assessment_key_in_one_file_warns_but_still_counts(settings):
+    # SPEC: a row loaded later replaces an earlier one with the same (ocg_id, assessed_on),
+    # so a correction inside the same file is legal; the steward is told, the batch counts.
+    rows = assessment_rows()
+    corrected = dict(rows[0], threat_score=rows[0]["threat_score"] + 5)
+    batch = add_batch(
+        settings, "ocg_assessments", "emsou/ocg_assessments_2026-10-01.csv", [*rows, corrected]
+    )
+
+    summary = validate_new_batches(settings, "run-1")
+
+    assert not summary.held and batch_status(settings, batch) == "loaded"
+    [(severity, _, subject, _, details)] = alerts(settings)
+    assert severity == "warning" and f"Batch {batch}" in subject
+    failing = {f.get("column") for f in json.loads(details)["failures"]}
+    assert "repeated_assessment" in failing
