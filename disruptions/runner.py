@@ -212,11 +212,12 @@ def _run_in_this_process(logical_date: datetime) -> dict[str, Any]:
     from disruptions.warehouse import writer_lock
 
     settings = load_settings()
-    _migrate_metadata_db(settings.airflow_home)
-    dag = _load_dag()
     # The whole run holds the lock (steps re-enter it), so a concurrent run waits for
-    # this one to publish before its own ingest starts.
+    # this one to publish before its own ingest starts. The metadata migration is inside
+    # it too: two first runs on one home must not create the SQLite tables at once.
     with writer_lock(settings):
+        _migrate_metadata_db(settings.airflow_home)
+        dag = _load_dag()
         dag_run = dag.test(logical_date=logical_date)
         task_states = [
             (ti.task_id, str(ti.state.value if hasattr(ti.state, "value") else ti.state))
