@@ -76,6 +76,21 @@ SENSITIVE_COLUMNS = frozenset({"rationale"})
 # than by GX on 10M Python-side strings; the suites' descriptions quote it.
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_./:-]{0,63}"
 
+# Quarantined records take part too, as rows whose only value is `quarantined_record`
+# ('line N: reasons'): ingest keeps a bad record out of raw, but a file that is mostly bad
+# (a sender's impact column full of unknown codes, say) must still hold the batch rather
+# than pass with the few rows that survived. Every other column is NULL on those rows,
+# which GX's column checks skip.
+QUARANTINED_RECORDS = """
+        UNION ALL BY NAME
+        SELECT q.batch_id,
+               'line ' || coalesce(CAST(q.line_number AS VARCHAR), '?') || ': ' || q.reasons
+                   AS quarantined_record
+        FROM audit.quarantine AS q
+        WHERE q.batch_id BETWEEN $first_batch AND $last_batch
+          AND list_contains($batch_ids, q.batch_id)
+"""
+
 # What GX reads for each feed. The checks that need the high-cardinality ids are derived
 # in DuckDB as sparse columns: NULL where the row is fine, the offending value otherwise,
 # so GX's samples name the offending ids and the frame never holds 10M id strings.
@@ -127,7 +142,8 @@ FEED_FRAMES = {
               AND repeated.disruption_id = batch.disruption_id
               AND repeated.recorded_at = batch.recorded_at
         LEFT JOIN known ON known.ocg_id = batch.ocg_id
-        """,
+        """
+        + QUARANTINED_RECORDS,
         ("impact", "strand", "tactic", "lead_agency", "force_area", "status"),
         "raw.disruptions",
     ),
@@ -145,8 +161,8 @@ FEED_FRAMES = {
         SELECT batch.batch_id, CAST(batch.assessed_on AS TIMESTAMP_NS) AS assessed_on,
                batch.threat_score, batch.band, batch.status, batch.archive_reason,
                batch.lead_force, batch.member_count,
-               CASE WHEN batch.ocg_id IS NULL THEN 'line ' || batch.line_number END
-                   AS missing_id,
+               CASE WHEN batch.ocg_id IS NULL OR batch.assessed_on IS NULL
+                    THEN 'line ' || batch.line_number END AS missing_id,
                CASE WHEN repeated.ocg_id IS NOT NULL
                     THEN batch.ocg_id || ' assessed ' || CAST(batch.assessed_on AS VARCHAR)
                END AS repeated_assessment,
@@ -158,7 +174,8 @@ FEED_FRAMES = {
         LEFT JOIN repeated
                ON repeated.batch_id = batch.batch_id AND repeated.ocg_id = batch.ocg_id
               AND repeated.assessed_on = batch.assessed_on
-        """,
+        """
+        + QUARANTINED_RECORDS,
         ("band", "status", "archive_reason", "lead_force"),
         "raw.ocg_assessments",
     ),

@@ -6,6 +6,7 @@ model) pass at every step."""
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 
 import pytest
@@ -121,3 +122,86 @@ def test_a_held_batch_stays_out_of_the_marts_until_released(settings):
             "SELECT severity, subject FROM audit.dq_alerts"
         ).fetchall()
     assert severity == "critical" and f"Batch {held.batch_id} held" in subject
+
+
+def published_marts(settings):
+    """Every published mart's rows, to show a held batch leaves the publication as it was."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.published_path), read_only=True)
+    try:
+        tables = [
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'marts' ORDER BY 1"
+            ).fetchall()
+        ]
+        return {t: sorted(con.execute(f"SELECT * FROM marts.{t}").fetchall()) for t in tables}
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_a_file_whose_impacts_are_all_unknown_is_held_with_one_alert_per_channel(
+    settings, monkeypatch
+):
+    from alert_loopback import SmtpServer, WebhookServer, configure_channels
+
+    from disruptions.config import load_settings
+    from disruptions.publish import publish_marts
+
+    write_csv(
+        settings.landing / "emsou" / "ocg_assessments_2026-10-01.csv",
+        ["ocg_id", "assessed_on", "threat_score", "band", "status", "lead_force"],
+        [["OCG-A", "2026-01-10", "50", "1A", "active", "NOTTS"]],
+    )
+    write_csv(
+        settings.landing / "emsou" / "disruptions_2026-10-02.csv",
+        DISRUPTION_COLUMNS,
+        [disruption(f"D-{i}", "OCG-A", "2026-10-01") for i in range(5)],
+    )
+    ingest_landing(settings, "night-1")
+    validate_new_batches(settings, "night-1")
+    build_marts(settings, "night-1", AS_OF)
+    validate_marts(settings, "night-1", AS_OF)
+    publish_marts(settings, "night-1")
+    before = published_marts(settings)
+
+    # A sender's export went wrong: every impact is a code nobody knows, bar one row.
+    bad_rows = [
+        disruption(f"X-{i}", "OCG-A", "2026-10-02", impact="CATASTROPHIC-LVL-9") for i in range(40)
+    ] + [disruption("X-ok", "OCG-A", "2026-10-02", impact="minor")]
+    write_csv(
+        settings.landing / "emsou" / "disruptions_2026-10-03.csv", DISRUPTION_COLUMNS, bad_rows
+    )
+
+    with SmtpServer() as smtp, WebhookServer() as hook:
+        configure_channels(monkeypatch, smtp_port=smtp.port, webhook_url=hook.url)
+        night = load_settings()
+        ingest_landing(night, "night-2")
+        summary = validate_new_batches(night, "night-2")
+        build_marts(night, "night-2", AS_OF)
+        assert validate_marts(night, "night-2", AS_OF).success
+        publish_marts(night, "night-2")
+
+    [held] = summary.held
+    assert held.source_file == "emsou/disruptions_2026-10-03.csv"
+    with open_warehouse(settings) as con:
+        status, read, loaded, quarantined = con.execute(
+            "SELECT status, rows_read, rows_loaded, rows_quarantined FROM audit.load_batches "
+            "WHERE batch_id = ?",
+            [held.batch_id],
+        ).fetchone()
+    assert (status, read, loaded, quarantined) == ("held", 41, 1, 40)
+
+    assert len(smtp.messages) == 1 and len(hook.requests) == 1
+    body = smtp.messages[0]["message"].get_content()
+    webhook_text = hook.requests[0]["json"]["text"]
+    for text in (body, webhook_text):
+        assert "emsou/disruptions_2026-10-03.csv" in text
+        assert "quarantined_record" in text
+        assert "CATASTROPHIC-LVL-9" in text  # a sample of the offending values
+    assert "SECRET-RATIONALE" not in body + json.dumps(hook.requests[0]["json"])
+
+    assert published_marts(settings) == before
