@@ -61,9 +61,11 @@ def measure_rss(phase: str, home: Path, landing: Path, as_of: date = AS_OF) -> t
 
 
 def generate_history(data_dir: Path, rows: int, seed: int) -> Path:
-    """Generate the benchmark's feeds once; reuse them when the same size is asked again."""
-    from disruptions.synth import generate_feeds
+    """Generate the benchmark's feeds once; reuse them when the same size is asked again.
 
+    In a child process: a child inherits its parent's peak RSS at fork, so generating 10M
+    rows in this process would inflate every phase's measured peak.
+    """
     landing = data_dir / f"landing-{rows}"
     marker = landing / ".complete"
     if marker.exists():
@@ -71,7 +73,14 @@ def generate_history(data_dir: Path, rows: int, seed: int) -> Path:
     shutil.rmtree(landing, ignore_errors=True)
     ocgs = max(100, round(rows * OCGS_PER_DISRUPTION))
     started = time.perf_counter()
-    generate_feeds(landing, ocgs=ocgs, disruptions=rows, seed=seed, layout="single", end_date=AS_OF)
+    subprocess.run(
+        [sys.executable, "-m", "disruptions.cli", "generate", "--out", str(landing)]
+        + ["--ocgs", str(ocgs), "--disruptions", str(rows), "--seed", str(seed)]
+        + ["--layout", "single", "--end-date", AS_OF.isoformat()],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     print(f"generated {rows:,} disruption rows in {time.perf_counter() - started:.1f}s", flush=True)
     marker.touch()
     return landing
@@ -109,8 +118,6 @@ def marts_fingerprint(warehouse: Path) -> dict[str, str]:
 
 def incremental_night(data_dir: Path, landing: Path, rows: int, seed: int) -> dict:
     """Load the history, add 1% new rows and amendments, and time the nightly run."""
-    from disruptions.synth import generate_increment
-
     home = fresh_home(data_dir, "home-incremental")
     night_landing = data_dir / "landing-incremental"
     shutil.rmtree(night_landing, ignore_errors=True)
@@ -118,9 +125,13 @@ def incremental_night(data_dir: Path, landing: Path, rows: int, seed: int) -> di
     full_seconds = sum(measure_rss(p, home, night_landing)[0] for p in PIPELINE_PHASES)
 
     ocgs = max(100, round(rows * OCGS_PER_DISRUPTION))
-    generate_increment(
-        night_landing, base_ocgs=ocgs, base_disruptions=rows, seed=seed, end_date=AS_OF
+    increment = (
+        "from datetime import date; from pathlib import Path; "
+        "from disruptions.synth import generate_increment; "
+        f"generate_increment(Path({str(night_landing)!r}), base_ocgs={ocgs}, "
+        f"base_disruptions={rows}, seed={seed}, end_date=date.fromisoformat({AS_OF.isoformat()!r}))"
     )
+    subprocess.run([sys.executable, "-c", increment], cwd=REPO, check=True)
     # The increment is recorded on the night after the history ends, so that night's run
     # has as_of one day later; otherwise the point-in-time rule would leave it all out.
     night_as_of = AS_OF + timedelta(days=1)
