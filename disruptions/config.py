@@ -60,6 +60,10 @@ class Settings:
     landing_settle_seconds: float = 2.0
     # How long a writer waits for the warehouse lock before giving up.
     writer_lock_timeout_seconds: float = 3600.0
+    # DuckDB's buffer pool for pipeline work (ingest, dbt, publish). Its own default is 80%
+    # of RAM, which lets one night's 10M-row window functions take the machine; with a cap
+    # DuckDB spills to disk instead. A DuckDB size string, e.g. "2GB".
+    duckdb_memory_limit: str = "2GB"
 
     # --- derived locations -------------------------------------------------------
     @property
@@ -147,4 +151,5 @@ def load_settings(home: str | Path | None = None, landing: str | Path | None = N
         smtp=smtp,
         webhook_url=os.environ.get("DISRUPTIONS_ALERT_WEBHOOK_URL") or None,
         landing_settle_seconds=float(os.environ.get("DISRUPTIONS_LANDING_SETTLE_SECONDS", "2")),
+        duckdb_memory_limit=os.environ.get("DISRUPTIONS_DUCKDB_MEMORY_LIMIT", "").strip() or "2GB",
     )

@@ -44,6 +44,7 @@ def dbt_executable() -> Path:
 def _dbt_environment(settings: Settings) -> dict[str, str]:
     env = os.environ.copy()
     env["DISRUPTIONS_WAREHOUSE"] = str(settings.warehouse_path)
+    env["DISRUPTIONS_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
     # The nightly run has no business calling home; offline it would only add delays.
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
     env["DBT_NO_VERSION_CHECK"] = "True"

@@ -776,7 +776,7 @@ def validate_new_batches(settings: Settings, run_id: str) -> BatchValidationSumm
                 for batch in step.validate_together(group):
                     step.validate_alone(batch)
         finally:
-            con.execute("RESET memory_limit")
+            con.execute("SET memory_limit = ?", [settings.duckdb_memory_limit])
     summary.seconds = time.perf_counter() - started
     logger.info("%s", str(summary).splitlines()[0])
     return summary

@@ -220,6 +220,9 @@ def open_warehouse(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         settings.home.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(settings.warehouse_path))
         try:
+            # A runtime setting rather than connect(config=...): DuckDB refuses a second
+            # connection to the same file in one process with a different configuration.
+            con.execute("SET memory_limit = ?", [settings.duckdb_memory_limit])
             ensure_schema(con)
             yield con
         finally:

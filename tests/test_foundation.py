@@ -87,3 +87,13 @@ def test_home_is_honoured_before_or_after_the_command(tmp_path):
     neither = parser.parse_args(["status"])
     assert before.home == after.home == str(tmp_path)
     assert neither.home is None
+
+
+def test_warehouse_connections_cap_duckdb_memory_from_the_environment(settings, monkeypatch):
+    from disruptions.config import load_settings
+
+    monkeypatch.setenv("DISRUPTIONS_DUCKDB_MEMORY_LIMIT", "700MB")
+    capped = load_settings()
+    with open_warehouse(capped) as con:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit == "667.5 MiB"  # DuckDB reports 700 MB in MiB
