@@ -19,6 +19,16 @@ QUERIES_DIR = PROJECT_ROOT / "queries"
 DAGS_DIR = PROJECT_ROOT / "dags"
 
 FEEDS = ("disruptions", "ocg_assessments")
+# The public marts (schema `marts`), in the order a performance lead meets them. Each has
+# a GX suite of the same name in expectations/ and its definition in the dbt YAML.
+PUBLIC_MARTS = (
+    "ocg_disruption_summary",
+    "ocg_long_term_effect",
+    "disruptions_monthly",
+    "tactic_effectiveness",
+    "rocu_force_balance",
+    "dim_ocg_assessment_history",
+)
 FILE_FORMATS = (".csv", ".parquet", ".jsonl")
 
 

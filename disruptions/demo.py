@@ -11,9 +11,8 @@ import json
 import time
 from pathlib import Path
 
-import duckdb
-
 from disruptions.config import Settings
+from disruptions.query import open_published
 from disruptions.runner import run_nightly
 
 # The bundled national sample: what `disruptions generate` writes by default.
@@ -69,8 +68,7 @@ def ensure_demo_sample(settings: Settings) -> dict:
 
 def _headlines(settings: Settings) -> list[str]:
     """A few figures read back from the published file, as a performance lead would."""
-    con = duckdb.connect(str(settings.published_path), read_only=True)
-    try:
+    with open_published(settings) as con:
         ocgs, disrupted, total, net, pending = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE total_disruptions > 0), "
             "sum(total_disruptions), sum(net_disruption_score), sum(pending_claims) "
@@ -90,8 +88,6 @@ def _headlines(settings: Settings) -> list[str]:
         statuses = con.execute(
             "SELECT status, count(*) FROM audit.load_batches GROUP BY 1 ORDER BY 1"
         ).fetchall()
-    finally:
-        con.close()
     measured = sum(count for effect, count in effects if effect != "too_early")
     lines = [
         f"  files: {', '.join(f'{count} {status}' for status, count in statuses)}; "

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from disruptions.config import DBT_PROJECT_DIR, PROJECT_ROOT
+from disruptions.config import DBT_PROJECT_DIR, PROJECT_ROOT, PUBLIC_MARTS
 
 MARTS_YAML_DIR = DBT_PROJECT_DIR / "models" / "marts"
 GUIDE_PATH = PROJECT_ROOT / "docs" / "for-performance-leads.md"
@@ -24,14 +24,7 @@ BEGIN = "<!-- BEGIN GENERATED: mart columns (python -m disruptions.docs_columns)
 END = "<!-- END GENERATED: mart columns -->"
 
 # The order a performance lead meets the marts in; any other mart follows alphabetically.
-PREFERRED_ORDER = (
-    "ocg_disruption_summary",
-    "ocg_long_term_effect",
-    "disruptions_monthly",
-    "tactic_effectiveness",
-    "rocu_force_balance",
-    "dim_ocg_assessment_history",
-)
+PREFERRED_ORDER = PUBLIC_MARTS
 
 
 def _one_line(text: object) -> str:

@@ -36,21 +36,14 @@ from typing import Any
 import duckdb
 
 from disruptions.alerts import raise_alert, scrub
-from disruptions.config import EXPECTATIONS_DIR, SEEDS_DIR, Settings
+from disruptions.config import EXPECTATIONS_DIR, PUBLIC_MARTS, SEEDS_DIR, Settings
 from disruptions.errors import PipelineError
 from disruptions.warehouse import open_warehouse
 
 logger = logging.getLogger("disruptions.validate")
 
 FEED_SUITES = {"disruptions": "disruptions_batch", "ocg_assessments": "ocg_assessments_batch"}
-MART_SUITES = (
-    "ocg_disruption_summary",
-    "ocg_long_term_effect",
-    "disruptions_monthly",
-    "tactic_effectiveness",
-    "rocu_force_balance",
-    "dim_ocg_assessment_history",
-)
+MART_SUITES = PUBLIC_MARTS  # one suite per public mart, named after it
 RECONCILIATION_SUITE = "marts_reconciliation"
 
 # Batch volume: the band is built from the median of the sender's last VOLUME_HISTORY
