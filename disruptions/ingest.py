@@ -31,6 +31,7 @@ from disruptions.ingest_discovery import (
     discover_landing_files,
     fingerprint,
     settled_files,
+    unchanged_since,
 )
 from disruptions.ingest_readers import (
     FileSource,
@@ -342,12 +343,8 @@ class FileLoader:
         self.con.execute("DROP TABLE line_starts")
 
     def _check_unchanged(self, landing_file: LandingFile, prints: Fingerprint) -> None:
-        """The sha256 in the ledger must be that of the bytes loaded: hash again."""
-        try:
-            unchanged = fingerprint(landing_file.real_path) == prints
-        except OSError:  # moved or deleted mid-load
-            unchanged = False
-        if not unchanged:
+        """The sha256 in the ledger must be that of the bytes loaded."""
+        if not unchanged_since(landing_file.real_path, prints):
             raise FileChanged(landing_file.relative)
 
 

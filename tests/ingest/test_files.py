@@ -3,6 +3,7 @@ files still being written, and which names are picked up at all."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -11,6 +12,7 @@ from ingest_helpers import ASSESSMENT_HEADER, DISRUPTION_HEADER, csv_text, disru
 
 from disruptions.config import load_settings
 from disruptions.ingest import ingest_landing
+from disruptions.ingest_discovery import fingerprint, unchanged_since
 
 
 def ledger(query):
@@ -248,3 +250,41 @@ def test_file_appended_to_during_the_load_is_rolled_back_and_left_for_later(sett
     assert why in {"still being written", "changed while being loaded"}
     assert query("SELECT count(*) FROM audit.load_batches") == [(0,)]
     assert query("SELECT count(*) FROM raw.disruptions") == [(0,)]
+
+
+def _rewrite_in_place_keeping_size_and_mtime(path):
+    """What a careless sender might do: overwrite bytes in place and restore the mtime."""
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-3] = ord("X") if data[-3] != ord("X") else ord("Y")
+    with open(path, "r+b") as handle:
+        handle.write(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_change_check_trusts_the_file_status_only_when_it_proves_nothing_was_written(tmp_path):
+    path = tmp_path / "disruptions.csv"
+    path.write_text(csv_text(DISRUPTION_HEADER, disruption_row("D1")))
+    prints = fingerprint(path)
+    # Pretend the file had been quiet for a minute when it was hashed: its status is
+    # trusted, so the check does not read the bytes again...
+    quiet = dataclasses.replace(prints, taken_at_ns=prints.taken_at_ns + 60 * 10**9)
+    assert unchanged_since(path, quiet)
+    # ...and an in-place rewrite with the same size and the old mtime still shows,
+    # because a writer cannot set ctime back.
+    _rewrite_in_place_keeping_size_and_mtime(path)
+    assert not unchanged_since(path, quiet)
+
+
+def test_change_check_hashes_again_a_file_changed_just_before_it_was_hashed(tmp_path):
+    path = tmp_path / "disruptions.csv"
+    path.write_text(csv_text(DISRUPTION_HEADER, disruption_row("D1")))
+    prints = fingerprint(path)  # the file is seconds old: its timestamps prove little
+    assert unchanged_since(path, prints)
+    # Same status, different bytes than hashed: only hashing again can tell.
+    other_bytes = dataclasses.replace(prints, sha256="0" * 64)
+    assert not unchanged_since(path, other_bytes)
+    path.unlink()
+    assert not unchanged_since(path, prints)
