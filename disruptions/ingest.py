@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,9 +28,11 @@ from disruptions.errors import UserError
 from disruptions.ingest_discovery import (
     Fingerprint,
     LandingFile,
+    current_status,
     discover_landing_files,
     fingerprint,
     settled_files,
+    status_proves_unchanged,
     unchanged_since,
 )
 from disruptions.ingest_readers import (
@@ -136,6 +138,9 @@ class FileLoader:
         if landing_file.real_path is None:
             self._record_refused(landing_file, None, landing_file.problem, started_at, summary)
             return
+        if self._seen_unchanged(landing_file):
+            summary.skipped.append((landing_file.relative, "already in the ledger"))
+            return
         try:
             prints = fingerprint(landing_file.real_path)
         except FileNotFoundError:
@@ -146,8 +151,17 @@ class FileLoader:
             self._record_refused(landing_file, None, problem, started_at, summary)
             return
         if self._already_recorded(landing_file.relative, prints.sha256):
+            self._remember_status(landing_file, prints)
             summary.skipped.append((landing_file.relative, "already in the ledger"))
             return
+        self._record(landing_file, prints, started_at, summary)
+        if self._already_recorded(landing_file.relative, prints.sha256):
+            self._remember_status(landing_file, prints)
+
+    def _record(
+        self, landing_file: LandingFile, prints: Fingerprint, started_at, summary: IngestSummary
+    ) -> None:
+        """Load the file, or record why not: duplicate or rejected."""
         if landing_file.problem:
             self._record_refused(
                 landing_file, prints.sha256, landing_file.problem, started_at, summary
@@ -169,6 +183,32 @@ class FileLoader:
         except FileChanged:
             log.warning("%s changed while being loaded; retrying next run", landing_file.relative)
             summary.skipped.append((landing_file.relative, "changed while being loaded"))
+
+    # --- files seen on earlier nights ------------------------------------------------
+    def _seen_unchanged(self, landing_file: LandingFile) -> bool:
+        """Is this file, byte for byte, one the ledger already has? Decided from its status
+        when the status proves it unchanged since it was hashed, so the history of old
+        files in the landing folder is not read again every night."""
+        status = current_status(landing_file.real_path)
+        if status is None:
+            return False
+        row = self.con.execute(
+            "SELECT sha256, hashed_at_ns FROM audit.landing_file_status WHERE source_file = ? "
+            "AND device = ? AND inode = ? AND size = ? AND mtime_ns = ? AND ctime_ns = ?",
+            [landing_file.relative, *astuple(status)],
+        ).fetchone()
+        if row is None or not status_proves_unchanged(status, row[1]):
+            return False
+        return self._already_recorded(landing_file.relative, row[0])
+
+    def _remember_status(self, landing_file: LandingFile, prints: Fingerprint) -> None:
+        if prints.status is None:
+            return
+        self.con.execute(
+            "INSERT OR REPLACE INTO audit.landing_file_status (source_file, sha256, device, "
+            "inode, size, mtime_ns, ctime_ns, hashed_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [landing_file.relative, prints.sha256, *astuple(prints.status), prints.taken_at_ns],
+        )
 
     # --- the ledger -----------------------------------------------------------------
     def _already_recorded(self, relative: str, sha256: str | None) -> bool:

@@ -204,10 +204,23 @@ def unchanged_since(path: Path, prints: Fingerprint) -> bool:
         return False
     if prints.status is None or now != prints.status:
         return False
-    last_change_ns = max(prints.status.mtime_ns, prints.status.ctime_ns)
-    if (prints.taken_at_ns - last_change_ns) / 1e9 >= TIMESTAMP_TRUST_SECONDS:
+    if status_proves_unchanged(prints.status, prints.taken_at_ns):
         return True
     try:
         return fingerprint(path).same_bytes(prints)
     except OSError:
         return False
+
+
+def status_proves_unchanged(status: FileStatus, taken_at_ns: int) -> bool:
+    """Whether a later, identical status proves the bytes have not changed since
+    `taken_at_ns`: only when the last change was old enough then (see above)."""
+    last_change_ns = max(status.mtime_ns, status.ctime_ns)
+    return (taken_at_ns - last_change_ns) / 1e9 >= TIMESTAMP_TRUST_SECONDS
+
+
+def current_status(path: Path) -> FileStatus | None:
+    try:
+        return FileStatus.of(os.stat(path))
+    except OSError:
+        return None

@@ -79,6 +79,21 @@ AUDIT_DDL = [
     )
     """,
     """
+    -- The status each landing file had when it was last hashed, so that the files seen on
+    -- earlier nights are recognised without reading them again (see ingest_discovery.py).
+    -- A cache: never published, and losing it only costs a re-hash.
+    CREATE TABLE IF NOT EXISTS audit.landing_file_status (
+        source_file  VARCHAR PRIMARY KEY,
+        sha256       VARCHAR NOT NULL,
+        device       UBIGINT NOT NULL,
+        inode        UBIGINT NOT NULL,
+        size         BIGINT NOT NULL,
+        mtime_ns     BIGINT NOT NULL,
+        ctime_ns     BIGINT NOT NULL,
+        hashed_at_ns BIGINT NOT NULL
+    )
+    """,
+    """
     CREATE TABLE IF NOT EXISTS audit.quarantine (
         batch_id    BIGINT  NOT NULL,
         source_file VARCHAR NOT NULL,

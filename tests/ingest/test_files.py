@@ -10,6 +10,8 @@ import time
 
 from ingest_helpers import ASSESSMENT_HEADER, DISRUPTION_HEADER, csv_text, disruption_row
 
+from disruptions import ingest as ingest_module
+from disruptions import ingest_discovery
 from disruptions.config import load_settings
 from disruptions.ingest import ingest_landing
 from disruptions.ingest_discovery import fingerprint, unchanged_since
@@ -288,3 +290,28 @@ def test_change_check_hashes_again_a_file_changed_just_before_it_was_hashed(tmp_
     assert not unchanged_since(path, other_bytes)
     path.unlink()
     assert not unchanged_since(path, prints)
+
+
+def test_old_files_are_recognised_by_their_status_and_not_read_again(
+    land, ingest, query, monkeypatch
+):
+    path = land("disruptions_2025.csv", csv_text(DISRUPTION_HEADER, disruption_row("D1")))
+    # Timestamps prove nothing about a file changed within the last 2 seconds.
+    time.sleep(ingest_discovery.TIMESTAMP_TRUST_SECONDS + 0.1)
+    assert [r.status for r in ingest().batches] == ["loaded"]
+
+    hashed = []
+    real_fingerprint = ingest_module.fingerprint
+    monkeypatch.setattr(
+        ingest_module, "fingerprint", lambda p: hashed.append(p.name) or real_fingerprint(p)
+    )
+    summary = ingest()
+    assert summary.skipped == [("disruptions_2025.csv", "already in the ledger")]
+    assert hashed == []  # the second night did not read the file at all
+
+    # Rewritten in place with its size and mtime kept: ctime still moves, so the file is
+    # read again and its new content is loaded as a new batch.
+    _rewrite_in_place_keeping_size_and_mtime(path)
+    assert [r.status for r in ingest().batches] == ["loaded"]
+    assert hashed == ["disruptions_2025.csv"]
+    assert query("SELECT count(DISTINCT sha256) FROM audit.load_batches") == [(2,)]
