@@ -4,13 +4,15 @@ dbt opens the DuckDB file itself, so this process holds the writer lock for the 
 build but never an open connection while dbt runs.
 
 Incremental state: the staging tables append the rows of batches not copied yet (nothing
-in them depends on `as_of`), and int_disruption_current_versions re-ranks only the
-disruptions that gained a knowable version since its last build, which is exact while
-`as_of` only moves forward and no batch stops counting. So a build runs `--full-refresh`
-when asked, or automatically when `as_of` is earlier than the previous build's (a
-backfill; kept in `<dbt_target_dir>/last_build.json` and in the model's state table), a
-batch counted at the previous build no longer counts, or the previous build did not
-finish (its dbt run may have updated the current-version table but not its state).
+in them depends on `as_of`); int_disruption_current_versions re-ranks only the
+disruptions that gained a knowable version since its last build, and
+int_ocg_assessments_ranked only the OCGs that gained a knowable assessment, which is exact
+while `as_of` only moves forward and no batch stops counting. Each keeps the as_of and the
+counted batches of its feed in a state table (INCREMENTAL_MODELS). So a build runs
+`--full-refresh` when asked, or automatically when `as_of` is earlier than the previous
+build's (a backfill; kept in `<dbt_target_dir>/last_build.json` and in the state tables),
+a batch counted at the previous build no longer counts, or the previous build did not
+finish (its dbt run may have updated an incremental table but not its state).
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ from disruptions.warehouse import open_warehouse, writer_lock
 log = logging.getLogger(__name__)
 
 LAST_BUILD_FILE = "last_build.json"
+# The incremental models that keep a build state, each with its state table (schema
+# intermediate); see _incremental_state_reason.
+INCREMENTAL_MODELS = (
+    ("int_disruption_current_versions", "int_disruption_current_versions_state"),
+    ("int_ocg_assessments_ranked", "int_ocg_assessments_ranked_state"),
+)
 # Statuses in run_results.json that mean a node did not pass.
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
@@ -139,39 +147,48 @@ def _write_last_build(settings: Settings, record: dict) -> None:
 
 
 def _incremental_state_reason(con, as_of: date) -> str | None:
-    """Why int_disruption_current_versions cannot be brought up to date incrementally.
+    """Why an incremental model (INCREMENTAL_MODELS) cannot be brought up to date incrementally.
 
     Its incremental run is exact only when as_of has not moved back and every batch that
-    counted at its last build still counts (see the model's header).
+    counted at its last build still counts (see the models' headers).
     """
+    names = [name for pair in INCREMENTAL_MODELS for name in pair]
+    placeholders = ", ".join("?" for _ in names)
     tables = {
         name
         for (name,) in con.execute(
             "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'intermediate' AND table_name IN "
-            "('int_disruption_current_versions', 'int_disruption_current_versions_state')"
+            f"WHERE table_schema = 'intermediate' AND table_name IN ({placeholders})",
+            names,
         ).fetchall()
     }
-    if "int_disruption_current_versions" not in tables:
-        return None  # first build: dbt builds it in full anyway
-    if "int_disruption_current_versions_state" not in tables:
-        return "the previous build left no state for the current-version table"
-    (previous_as_of,) = con.execute(
-        "SELECT max(as_of_date) FROM intermediate.int_disruption_current_versions_state"
-    ).fetchone()
-    if previous_as_of is not None and as_of < previous_as_of:
-        return f"as_of {as_of.isoformat()} is earlier than the previous build's {previous_as_of}"
-    lost = [
-        batch_id
-        for (batch_id,) in con.execute(
-            "SELECT batch_id FROM intermediate.int_disruption_current_versions_state "
-            "WHERE batch_id NOT IN "
-            "(SELECT batch_id FROM audit.load_batches WHERE status = 'loaded') "
-            "ORDER BY batch_id LIMIT 5"
-        ).fetchall()
-    ]
-    if lost:
-        return f"batch(es) {', '.join(map(str, lost))} counted at the previous build but not now"
+    for model, state in INCREMENTAL_MODELS:
+        if model not in tables:
+            continue  # first build of this model: dbt builds it in full anyway
+        if state not in tables:
+            return f"the previous build left no state for {model}"
+        (previous_as_of,) = con.execute(
+            f"SELECT max(as_of_date) FROM intermediate.{state}"
+        ).fetchone()
+        if previous_as_of is not None and as_of < previous_as_of:
+            return (
+                f"as_of {as_of.isoformat()} is earlier than the previous build's "
+                f"{previous_as_of} ({model})"
+            )
+        lost = [
+            batch_id
+            for (batch_id,) in con.execute(
+                f"SELECT batch_id FROM intermediate.{state} "
+                "WHERE batch_id NOT IN "
+                "(SELECT batch_id FROM audit.load_batches WHERE status = 'loaded') "
+                "ORDER BY batch_id LIMIT 5"
+            ).fetchall()
+        ]
+        if lost:
+            return (
+                f"batch(es) {', '.join(map(str, lost))} counted at the previous build of "
+                f"{model} but not now"
+            )
     return None
 
 
@@ -182,7 +199,7 @@ def full_refresh_reason(settings: Settings, as_of: date, requested: bool, con=No
     last_build = _read_last_build(settings)
     unfinished = last_build.get("in_progress")
     if unfinished:
-        # dbt may have updated the current-version table but not its state table.
+        # dbt may have updated an incremental table but not its state table.
         return f"the previous build (run {unfinished.get('run_id')}) did not finish"
     previous = last_build.get("as_of")
     if previous and as_of.isoformat() < previous:

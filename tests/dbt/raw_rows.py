@@ -227,6 +227,11 @@ ASSESSMENTS_BATCH_2 = [
 ]
 # Sent again later: replaces A's 2025-04-01 assessment.
 ASSESSMENTS_BATCH_6 = [("A", "2025-04-01", 44, "2A", "active", None, "GMP")]
+# Held until the incremental stage, then released: a new assessment of C.
+ASSESSMENTS_BATCH_8_HELD = [("C", "2025-06-01", 25, "1B", "active", None, "KENT")]
+# Arrives in the incremental stage: B's 2025-01-01 assessment sent again (80 -> 70), which
+# changes B's baseline score. E gains nothing, so its rows must survive untouched.
+ASSESSMENTS_BATCH_9 = [("B", "2025-01-01", 70, "1A", "active", None, "MPS")]
 
 # Arrives after the first builds: a released held batch (3) and a new batch (7) with an
 # amendment of D6 (minor -> major) and a new disruption against E.
@@ -291,14 +296,21 @@ def load_initial_batches(con: duckdb.DuckDBPyConnection) -> None:
     )
     insert_batch(con, 5, "disruptions", "loaded", DISRUPTIONS_BATCH_5)
     insert_batch(con, 6, "ocg_assessments", "loaded", ASSESSMENTS_BATCH_6)
+    insert_batch(con, 8, "ocg_assessments", "held", ASSESSMENTS_BATCH_8_HELD)
 
 
-def release_batch_3_and_load_batch_7(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("UPDATE audit.load_batches SET status = 'loaded' WHERE batch_id = 3")
-    con.execute(
-        "INSERT INTO audit.batch_decisions VALUES (3, 'released', now()::TIMESTAMP, 'steward')"
-    )
+def release_held_batches_and_load_new_ones(con: duckdb.DuckDBPyConnection) -> None:
+    """Release held batches 3 (disruptions) and 8 (assessments); load batches 7 and 9."""
+    for batch_id in (3, 8):
+        con.execute(
+            "UPDATE audit.load_batches SET status = 'loaded' WHERE batch_id = ?", [batch_id]
+        )
+        con.execute(
+            "INSERT INTO audit.batch_decisions VALUES (?, 'released', now()::TIMESTAMP, 'steward')",
+            [batch_id],
+        )
     insert_batch(con, 7, "disruptions", "loaded", DISRUPTIONS_BATCH_7)
+    insert_batch(con, 9, "ocg_assessments", "loaded", ASSESSMENTS_BATCH_9)
 
 
 # ---- answers, worked out by hand ------------------------------------------------------

@@ -1,9 +1,9 @@
 """The dbt project on a real warehouse built from hand-made raw rows (tests/dbt/raw_rows.py).
 
 One warehouse is built once per module and taken through the life of the pipeline:
-as_of 1, as_of 2, a backfill to as_of 1, then a released held batch plus a new batch built
-incrementally and, on a copy, with a full refresh. Each stage's marts are read into
-Python so the tests below only compare.
+as_of 1, as_of 2, a backfill to as_of 1, then released held batches plus new batches (of
+both feeds) built incrementally and, on a copy, with a full refresh. Each stage's marts
+are read into Python so the tests below only compare.
 """
 
 from __future__ import annotations
@@ -81,11 +81,18 @@ def pipeline(tmp_path_factory):
     stages["marts_as_of_1"] = read_marts(settings.warehouse_path)
 
     with open_warehouse(settings) as con:
-        raw_rows.release_batch_3_and_load_batch_7(con)
+        raw_rows.release_held_batches_and_load_new_ones(con)
     copy_settings = load_settings(home=tmp_path_factory.mktemp("dbt_home_copy"))
     copy_settings.ensure_dirs()
     shutil.copyfile(settings.warehouse_path, copy_settings.warehouse_path)
     stages["incremental"] = build_marts(settings, "run-3", raw_rows.AS_OF_2)
+    # The SQL each incremental model compiled to in that build (read before the docs
+    # generation below compiles the project again).
+    run_dir = settings.dbt_target_dir / "compiled" / "disruptions" / "models" / "intermediate"
+    stages["incremental_sql"] = {
+        model: (run_dir / f"{model}.sql").read_text(encoding="utf-8")
+        for model in ("int_disruption_current_versions", "int_ocg_assessments_ranked")
+    }
     stages["marts_incremental"] = read_marts(settings.warehouse_path)
     stages["full_refresh"] = build_marts(
         copy_settings, "run-3-full", raw_rows.AS_OF_2, full_refresh=True
@@ -205,7 +212,7 @@ def test_dbt_build_with_unit_tests_passes(pipeline):
     output = pipeline["unit_tests"].stdout
     assert pipeline["unit_tests"].returncode == 0
     assert "ERROR=0" in output
-    assert "PASS=16" in output
+    assert "PASS=18" in output
 
 
 def test_backfill_to_an_earlier_as_of_forces_a_full_refresh(pipeline):
@@ -292,14 +299,105 @@ def test_dbt_docs_are_one_static_page_describing_the_marts(pipeline):
     assert "dismantled_within_12m" in html
 
 
-def test_a_batch_that_stops_counting_forces_a_full_refresh(pipeline):
-    # The incremental current-version table is exact only while counted batches stay counted.
-    settings = pipeline["copy_settings"]
+def state_reason_after(settings, sql: str, parameters=()) -> str | None:
+    """full_refresh_reason at AS_OF_2 after `sql`, which is rolled back afterwards."""
     with open_warehouse(settings) as con:
         assert full_refresh_reason(settings, raw_rows.AS_OF_2, False, con) is None
-        con.execute("UPDATE audit.load_batches SET status = 'held' WHERE batch_id = 5")
-        reason = full_refresh_reason(settings, raw_rows.AS_OF_2, False, con)
+        con.begin()
+        try:
+            con.execute(sql, list(parameters))
+            return full_refresh_reason(settings, raw_rows.AS_OF_2, False, con)
+        finally:
+            con.rollback()
+
+
+def test_a_batch_that_stops_counting_forces_a_full_refresh(pipeline):
+    # The incremental current-version table is exact only while counted batches stay counted.
+    reason = state_reason_after(
+        pipeline["copy_settings"],
+        "UPDATE audit.load_batches SET status = 'held' WHERE batch_id = 5",
+    )
     assert reason is not None and "5" in reason
+    assert "int_disruption_current_versions" in reason
+
+
+@pytest.mark.parametrize("batch_id", [2, 8, 9])
+def test_an_assessment_batch_that_stops_counting_forces_a_full_refresh(pipeline, batch_id):
+    # Only the assessments' state lists assessment batches (8 was released, 9 is new), so
+    # this is that state's check at work.
+    reason = state_reason_after(
+        pipeline["copy_settings"],
+        "UPDATE audit.load_batches SET status = 'held' WHERE batch_id = ?",
+        [batch_id],
+    )
+    assert reason == (
+        f"batch(es) {batch_id} counted at the previous build of int_ocg_assessments_ranked "
+        "but not now"
+    )
+
+
+def test_assessments_built_for_a_later_as_of_force_a_full_refresh(pipeline):
+    # last_build.json and the current-version state say AS_OF_2; only the assessments'
+    # state says later, as if its last build had been for a later day.
+    reason = state_reason_after(
+        pipeline["copy_settings"],
+        "UPDATE intermediate.int_ocg_assessments_ranked_state SET as_of_date = DATE '2026-04-01'",
+    )
+    assert reason is not None
+    assert "earlier than the previous build's 2026-04-01 (int_ocg_assessments_ranked)" in reason
+
+
+def test_incremental_assessments_rerank_only_ocgs_that_gained_a_row(pipeline):
+    sql = pipeline["incremental_sql"]
+    # Both models really ran incrementally (delete+insert of the re-ranked keys only).
+    assert "gained_a_version" in sql["int_disruption_current_versions"]
+    assert "gained_a_row" in sql["int_ocg_assessments_ranked"]
+    warehouse = pipeline["settings"].warehouse_path
+    summary = summary_by_ocg(pipeline["marts_incremental"]["ocg_disruption_summary"])
+    assert summary["C"][3] == 25  # released batch 8: C re-assessed 2025-06-01
+    effect = effect_by_ocg(pipeline["marts_incremental"]["ocg_long_term_effect"])
+    assert effect["B"][1] == 70  # batch 9 re-sent B's baseline assessment
+    assert effect["A"][7] == 30  # A's 2025-09-01 became knowable when as_of moved on
+    # E gained nothing: its row is still the one built at AS_OF_1 (batch 2), and correct.
+    assert query(
+        warehouse,
+        "SELECT assessed_on, threat_score, is_latest_for_ocg, as_of_date "
+        "FROM intermediate.int_ocg_assessments WHERE ocg_id = 'E'",
+    ) == [(date(2025, 1, 15), 10, True, raw_rows.AS_OF_2)]
+    assert query(
+        warehouse, "SELECT DISTINCT as_of_date FROM intermediate.int_ocg_assessments_ranked_state"
+    ) == [(raw_rows.AS_OF_2,)]
+    assert query(
+        warehouse,
+        "SELECT batch_id FROM intermediate.int_ocg_assessments_ranked_state ORDER BY 1",
+    ) == [(2,), (6,), (8,), (9,)]
+
+
+def test_dbt_refuses_an_incremental_assessment_build_after_a_batch_stopped_counting(
+    pipeline, tmp_path
+):
+    # The guard inside the model, for a hand-run `dbt build` that skips build_marts' check;
+    # build_marts itself then falls back to a full refresh that drops the batch's rows.
+    settings = load_settings(home=tmp_path / "home")
+    settings.ensure_dirs()
+    shutil.copyfile(pipeline["copy_settings"].warehouse_path, settings.warehouse_path)
+    with open_warehouse(settings) as con:
+        con.execute("UPDATE audit.load_batches SET status = 'held' WHERE batch_id = 9")
+    with pytest.raises(PipelineError) as raised:
+        run_dbt(
+            settings,
+            "build",
+            "--select",
+            "int_ocg_assessments_ranked",
+            "--vars",
+            f'{{"as_of": "{raw_rows.AS_OF_2.isoformat()}"}}',
+        )
+    assert "int_ocg_assessments_ranked" in str(raised.value)
+    assert "no longer counts" in str(raised.value)
+    built = build_marts(settings, "run-guard", raw_rows.AS_OF_2)
+    assert built["full_refresh"] is True and "9" in built["full_refresh_reason"]
+    effect = effect_by_ocg(read_marts(settings.warehouse_path)["ocg_long_term_effect"])
+    assert effect["B"][1] == 80  # B's baseline assessment from batch 2 again
 
 
 def test_a_build_that_did_not_finish_makes_the_next_one_a_full_refresh(pipeline, tmp_path):

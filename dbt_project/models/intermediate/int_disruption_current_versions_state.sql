@@ -1,6 +1,8 @@
 {#
-  What int_disruption_current_versions reflects: the as_of and the counted batches of the
-  build that last updated it. Built right after it, read by its next incremental run.
+  What int_disruption_current_versions reflects: the as_of and the counted disruption
+  batches of the build that last updated it. Built right after it, read by its next
+  incremental run. Only the disruption feed's batches: the model reads nothing else, so
+  an assessment batch that stops counting does not make it stale.
 #}
 -- depends_on: {{ ref('int_disruption_current_versions') }}
 
@@ -9,3 +11,4 @@ select
     {{ as_of_date() }} as as_of_date
 from {{ ref('stg_load_batches') }}
 where is_counted_in_marts
+  and feed = 'disruptions'
