@@ -9,12 +9,13 @@
   Counted = current version approved; pending = current version claimed. A withdrawn or
   rejected current version is neither, so a withdrawal removes an earlier approval.
 
-  Incremental, because this is the one step whose work grows with history every night.
-  The previous build's as_of and counted batches are kept in
-  int_disruption_current_versions_state. When as_of has not moved back and every batch
-  counted then still counts, the knowable versions can only have grown; a disruption's
-  current version can only change if it gained a version, so only those disruptions are
-  re-ranked (delete+insert by disruption_id) and the result equals a full rebuild.
+  Incremental, because a full rebuild re-ranks every version ever loaded every night.
+  The previous build's as_of and counted disruption batches are kept in
+  int_disruption_current_versions_state (checked by the incremental_build_state macro).
+  When as_of has not moved back and every batch counted then still counts, the knowable
+  versions can only have grown; a disruption's current version can only change if it
+  gained a version, so only those disruptions are re-ranked (delete+insert by
+  disruption_id) and the result equals a full rebuild.
   Otherwise this model refuses to build incrementally (transform.build_marts runs a full
   refresh in those cases).
 #}
@@ -29,29 +30,7 @@
 
 {%- set state = none %}
 {%- if is_incremental() %}
-    {%- set state = adapter.get_relation(
-        database=this.database,
-        schema=this.schema,
-        identifier='int_disruption_current_versions_state'
-    ) %}
-    {%- if state is none %}
-        {{ exceptions.raise_compiler_error(
-            "int_disruption_current_versions has no build state: run with --full-refresh") }}
-    {%- endif %}
-    {#- Only when building: `dbt docs generate` and `dbt compile` also render this. #}
-    {%- if execute and flags.WHICH in ['run', 'build'] %}
-        {%- set check = run_query(
-            "select count(*) from " ~ state ~ " as previous"
-            ~ " where previous.as_of_date > " ~ as_of_date()
-            ~ " or previous.batch_id not in (select batch_id from "
-            ~ ref('stg_load_batches') ~ " where is_counted_in_marts)"
-        ) %}
-        {%- if check.columns[0].values()[0] > 0 %}
-            {{ exceptions.raise_compiler_error(
-                "as_of moved back or a counted batch no longer counts since the last build of"
-                ~ " int_disruption_current_versions: run with --full-refresh") }}
-        {%- endif %}
-    {%- endif %}
+    {%- set state = incremental_build_state(this, 'int_disruption_current_versions_state') %}
 {%- endif %}
 
 with counted_batches as (
@@ -62,52 +41,65 @@ with counted_batches as (
 
 ),
 
-knowable_versions as (
-
-    select versions.*
-    from {{ ref('stg_disruptions') }} as versions
-    inner join counted_batches
-        on counted_batches.batch_id = versions.batch_id
-    where versions.recorded_at < {{ as_of_cutoff_timestamp() }}
-      and versions.disruption_date <= {{ as_of_date() }}
-
-),
+{#- Every CTE below reads staging itself rather than sharing one `knowable versions` CTE:
+    a CTE read twice is materialised with every column of ~10M rows. #}
+{%- set knowable %}
+        versions.recorded_at < {{ as_of_cutoff_timestamp() }}
+        and versions.disruption_date <= {{ as_of_date() }}
+{%- endset %}
 
 {%- if state is not none %}
 
-previous_build as (
-
-    select batch_id, as_of_date from {{ state }}
-
-),
-
 previous_as_of as (
 
-    select max(as_of_date) as as_of_date from previous_build
+    select max(as_of_date) as as_of_date from {{ state }}
 
 ),
 
--- Disruptions with a version that was not knowable at the previous build.
+-- Batches that count now but did not count at the previous build.
+new_batches as (
+
+    select batch_id
+    from counted_batches
+    where batch_id not in (select previous.batch_id from {{ state }} as previous)
+
+),
+
+-- Disruptions with a knowable version that was not knowable at the previous build: from
+-- a batch that did not count then, or recorded or dated after that build's as_of.
 gained_a_version as (
 
-    select distinct knowable_versions.disruption_id
-    from knowable_versions
+    select versions.disruption_id
+    from {{ ref('stg_disruptions') }} as versions
+    inner join counted_batches
+        on counted_batches.batch_id = versions.batch_id
     cross join previous_as_of
-    where previous_as_of.as_of_date is null
-       or knowable_versions.batch_id not in (select batch_id from previous_build)
-       or knowable_versions.recorded_at
+    where {{ knowable }}
+      and (
+        previous_as_of.as_of_date is null
+        or versions.recorded_at
             >= cast({{ dbt.dateadd('day', 1, 'previous_as_of.as_of_date') }}
                 as {{ dbt.type_timestamp() }})
-       or knowable_versions.disruption_date > previous_as_of.as_of_date
+        or versions.disruption_date > previous_as_of.as_of_date
+      )
+    union
+    select versions.disruption_id
+    from {{ ref('stg_disruptions') }} as versions
+    inner join new_batches
+        on new_batches.batch_id = versions.batch_id
+    where {{ knowable }}
 
 ),
 
 candidate_versions as (
 
-    select knowable_versions.*
-    from knowable_versions
+    select versions.*
+    from {{ ref('stg_disruptions') }} as versions
+    inner join counted_batches
+        on counted_batches.batch_id = versions.batch_id
     inner join gained_a_version
-        on gained_a_version.disruption_id = knowable_versions.disruption_id
+        on gained_a_version.disruption_id = versions.disruption_id
+    where {{ knowable }}
 
 ),
 
@@ -115,7 +107,11 @@ candidate_versions as (
 
 candidate_versions as (
 
-    select * from knowable_versions
+    select versions.*
+    from {{ ref('stg_disruptions') }} as versions
+    inner join counted_batches
+        on counted_batches.batch_id = versions.batch_id
+    where {{ knowable }}
 
 ),
 
