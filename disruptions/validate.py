@@ -28,6 +28,7 @@ import shutil
 import statistics
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -60,7 +61,6 @@ MIN_GROUP_TO_SPLIT = 4  # a failing group this small is validated batch by batch
 DUCKDB_MEMORY_LIMIT = "1GB"  # while batches are validated; DuckDB spills beyond it
 
 SAMPLE_VALUES = 5  # sample values per failing expectation in an alert
-ARROW_BATCH_ROWS = 1_000_000
 KEEP_VALIDATION_RESULTS = 400  # results kept for Data Docs; older ones are pruned
 DATA_DOCS_SITE = "disruptions_site"
 SENSITIVE_COLUMNS = frozenset({"rationale"})
@@ -98,12 +98,14 @@ FEED_FRAMES = {
             WHERE batch_id BETWEEN $first_batch AND $last_batch
               AND list_contains($batch_ids, batch_id)
         ), candidate AS (
-            -- Group 8-byte hashes, not 10M id strings; candidates are then checked exactly.
-            SELECT hash(batch_id, disruption_id, recorded_at) AS version_hash
+            -- Group 4-byte hashes, not 10M id strings (a fifth cheaper than 8-byte ones);
+            -- the candidates, collisions included, are then checked exactly.
+            SELECT CAST(hash(batch_id, disruption_id, recorded_at) >> 32 AS UINTEGER)
+                       AS version_hash
             FROM batch GROUP BY 1 HAVING count(*) > 1
         ), repeated AS (
             SELECT batch_id, disruption_id, recorded_at FROM batch
-            WHERE hash(batch_id, disruption_id, recorded_at)
+            WHERE CAST(hash(batch_id, disruption_id, recorded_at) >> 32 AS UINTEGER)
                   IN (SELECT version_hash FROM candidate)
             GROUP BY ALL HAVING count(*) > 1
         ), known AS (
@@ -511,23 +513,55 @@ def _sample(value: Any) -> Any:
 # --- frames -----------------------------------------------------------------------------
 
 
-def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params=None):
+def query_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params=None, *, codes: tuple[str, ...] = ()
+):
     """Run SQL in DuckDB and hand the result to pandas through Arrow, with dates as
-    datetime64[ns] (the dtype GX's between-checks vectorise)."""
+    datetime64[ns] (the dtype GX's between-checks vectorise) and every text column as a
+    categorical.
+
+    Text travels as categoricals because that is what keeps a frame small: the
+    enumerations have a handful of values, and the derived sparse columns (NULL where a
+    row is fine) cost one byte a row as codes instead of eight as string offsets. GX
+    reads a categorical like the strings it stands for (isin, isnull, duplicated, and
+    the unexpected values it samples). `codes` names integer columns the caller turns
+    into categoricals itself; they keep their small integer type.
+    """
     import pyarrow as pa
 
-    # Streamed in record batches: DuckDB never materialises the whole result (a VARCHAR
-    # costs it 16 bytes a row even when NULL), only Arrow's compact copy is kept.
-    reader = con.sql(sql, params=params).to_arrow_reader(ARROW_BATCH_ROWS)
-    table = pa.Table.from_batches(list(reader), schema=reader.schema)
+    # DuckDB converts the result to Arrow on all its threads, with no copy of its own.
+    table = con.sql(sql, params=params).to_arrow_table()
+    names = table.column_names
+    text = {}
     for index, arrow_field in enumerate(table.schema):
         if pa.types.is_decimal(arrow_field.type):  # sums come back as HUGEINT/DECIMAL
             table = table.set_column(
                 index, arrow_field.name, table.column(index).cast(pa.float64())
             )
+        elif pa.types.is_string(arrow_field.type) or pa.types.is_large_string(arrow_field.type):
+            text[arrow_field.name] = _categorical(table.column(index))
+    table = table.drop_columns(list(text))
     frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
     del table
-    return _gx_friendly_dtypes(frame)
+    for name, values in text.items():
+        frame[name] = values
+    return _gx_friendly_dtypes(frame[names], keep=codes)
+
+
+def _categorical(column):
+    """A text column as a pandas categorical. Built from Arrow's dictionary encoding by
+    hand: pyarrow's own conversion of a dictionary column takes ~2 s per 10M rows."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    encoded = column.dictionary_encode().combine_chunks()
+    categories = pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype="str")
+    codes = pc.fill_null(encoded.indices, -1).to_numpy()
+    smallest = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else None
+    return pd.Categorical.from_codes(
+        codes.astype(smallest) if smallest else codes, categories=categories
+    )
 
 
 def query_batch_frame(con: duckdb.DuckDBPyConnection, feed: str, batch_ids: int | list[int]):
@@ -561,7 +595,9 @@ def query_batch_frame(con: duckdb.DuckDBPyConnection, feed: str, batch_ids: int 
     )
     parameters = dict(selection)
     parameters.update({f"{column}_values": categories[column] for column in categorical})
-    frame = query_frame(con, f"SELECT * REPLACE ({codes}) FROM ({sql})", parameters)
+    frame = query_frame(
+        con, f"SELECT * REPLACE ({codes}) FROM ({sql})", parameters, codes=categorical
+    )
     for column in categorical:
         frame[column] = pd.Categorical.from_codes(
             frame[column].to_numpy(), categories=categories[column]
@@ -569,9 +605,11 @@ def query_batch_frame(con: duckdb.DuckDBPyConnection, feed: str, batch_ids: int 
     return frame
 
 
-def _gx_friendly_dtypes(frame):
+def _gx_friendly_dtypes(frame, keep: tuple[str, ...] = ()):
     for name, dtype in frame.dtypes.items():
         kind = getattr(dtype, "kind", None)
+        if name in keep:
+            continue
         if kind == "M" and str(dtype) != "datetime64[ns]":
             frame[name] = frame[name].astype("datetime64[ns]")
         elif kind in ("i", "u") and str(dtype) != "int64":
@@ -763,16 +801,43 @@ def validate_new_batches(settings: Settings, run_id: str) -> BatchValidationSumm
         # DuckDB would otherwise keep up to 80% of RAM for the frame query's hash tables
         # and cached blocks, on top of the pandas frame GX reads: cap it for this step.
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        step = _BatchStep(settings, con, run_id, summary, gx_import)
         try:
-            step = _BatchStep(settings, con, run_id, summary, gx_import)
-            for group in plan_batch_groups(pending):
+            groups = plan_batch_groups(pending)
+            for index, group in enumerate(groups):
+                step.expect_next(groups[index + 1] if index + 1 < len(groups) else None)
                 for batch in step.validate_together(group):
                     step.validate_alone(batch)
         finally:
+            step.close()
             con.execute("SET memory_limit = ?", [settings.duckdb_memory_limit])
+    release_memory()
     summary.seconds = time.perf_counter() - started
     logger.info("%s", str(summary).splitlines()[0])
     return summary
+
+
+def _assessments_token(con: duckdb.DuckDBPyConnection) -> list[int] | None:
+    """The loaded batches a disruptions frame's unknown_ocg_id is judged against."""
+    return con.execute(
+        "SELECT list(batch_id ORDER BY batch_id) FROM audit.load_batches "
+        "WHERE status = 'loaded' AND coalesce(feed, '') <> 'disruptions'"
+    ).fetchall()[0][0]
+
+
+def release_memory() -> None:
+    """Hand memory freed by the step back to the OS. The embedded Airflow run executes
+    every task in one process: without this, the frames' freed heap (glibc's arenas,
+    Arrow's pool) stays in the process for the next task and adds to its peak."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 class _BatchStep:
@@ -782,6 +847,11 @@ class _BatchStep:
         self.settings, self.con, self.run_id, self.summary = settings, con, run_id, summary
         self.gx_import = gx_import
         self.runner: SuiteRunner | None = None
+        # The next group's frame is built on a second DuckDB connection (DuckDB works on
+        # its own threads, without the GIL) while GX imports or validates this one.
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-frame")
+        self.next_group: list[tuple] | None = None
+        self.ahead: dict[tuple, Future] = {}
         self.history = _loaded_history(con)
         self.base_parameters = {
             **seed_parameters(),
@@ -793,6 +863,51 @@ class _BatchStep:
             self.gx_import.join()
             self.runner = SuiteRunner(self.settings)
         return self.runner
+
+    def expect_next(self, group: list[tuple] | None) -> None:
+        """Name the group validated after the current one; its frame is built as soon as
+        the current one's frame is in hand."""
+        self.next_group = group
+
+    def frame(self, feed: str, batch_ids: list[int]):
+        """The frame of these batches: built ahead if it was, else now. Then the frame of
+        the next group starts building in the background."""
+        key = (feed, tuple(sorted(batch_ids)))
+        future = self.ahead.pop(key, None)
+        frame = None
+        if future is not None:
+            frame, token = future.result()
+            # Unknown OCGs are judged against the loaded assessments: if one was held
+            # since this frame was built, the frame is stale and is built again.
+            if token != _assessments_token(self.con):
+                del frame
+                frame = None
+        if frame is None:
+            frame = query_batch_frame(self.con, feed, list(batch_ids))
+        if self.next_group is not None:
+            upcoming = self.next_group
+            self.next_group = None
+            next_key = (upcoming[0][1], tuple(sorted(b[0] for b in upcoming)))
+            if next_key != key and next_key not in self.ahead:
+                self.ahead[next_key] = self.pool.submit(self._build_ahead, *next_key)
+        return frame
+
+    def _build_ahead(self, feed: str, batch_ids: tuple[int, ...]):
+        cursor = self.con.cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")  # the token and the frame see one snapshot
+            token = _assessments_token(cursor)
+            frame = query_batch_frame(cursor, feed, list(batch_ids))
+            cursor.execute("COMMIT")
+            return frame, token
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        for future in self.ahead.values():
+            future.cancel()
+        self.pool.shutdown(wait=True)
+        self.ahead.clear()
 
     def _bounds(self, batch_id: int, feed: str, source_file: str) -> dict:
         sizes = [
@@ -814,7 +929,7 @@ class _BatchStep:
         suite = load_suite_definition(suite_name)
         if not _combinable(suite):
             return group
-        frame = query_batch_frame(self.con, feed, [batch[0] for batch in group])
+        frame = self.frame(feed, [batch[0] for batch in group])
         runner = self._runner()
         unbounded = {"volume_min": 0, "volume_max": None, "volume_extreme_max": None}
         outcome = runner.run(suite_name, frame, {**self.base_parameters, **unbounded})
@@ -868,7 +983,7 @@ class _BatchStep:
 
     def validate_alone(self, batch: tuple) -> None:
         batch_id, feed, source_file, _ = batch
-        frame = query_batch_frame(self.con, feed, batch_id)
+        frame = self.frame(feed, [batch_id])
         runner = self._runner()
         parameters = {**self.base_parameters, **self._bounds(batch_id, feed, source_file)}
         outcome = runner.run(FEED_SUITES[feed], frame, parameters)
@@ -1045,22 +1160,76 @@ def _mart_frames(weights: dict[str, float]) -> dict[str, str]:
     }
 
 
+def _mart_frame_sql(mart: str, sql: str) -> str:
+    """The mart's frame with only the columns its suite reads, when the suite's column
+    check allows more columns than it names (exact_match false): wide text columns GX
+    never looks at would otherwise be carried, and copied by GX's row filters."""
+    columns: list[str] = []
+    for expectation in load_suite_definition(mart)["expectations"]:
+        kwargs = expectation["kwargs"]
+        if expectation["type"] == "expect_table_columns_to_match_set":
+            if kwargs.get("exact_match", True):
+                return sql
+            columns += kwargs["column_set"]
+        columns += [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
+        columns += kwargs.get("column_list") or []
+    if not columns:
+        return sql
+    names = ", ".join('"' + name.replace('"', '""') + '"' for name in dict.fromkeys(columns))
+    return f"SELECT {names} FROM ({sql})"
+
+
 # The versioning rule of SPEC section 4, recomputed here from raw on purpose: the
 # reconciliation then checks dbt's intermediate model against an independent reading.
-RECOMPUTED_COUNTED_SQL = """
-    WITH knowable AS (
-        SELECT d.disruption_id, d.status, d.recorded_at, d.batch_id, d.line_number
+# A disruption's current version is its latest by (recorded_at, batch_id, line_number),
+# and it counts when that version is approved. Rather than arg_max over a struct of
+# those three (about half of this query's cost at 10M rows), each version is packed into
+# one HUGEINT that orders the same way, with the approved flag in its lowest bit:
+#     (epoch_us(recorded_at) + 2^62) << 64 | batch_id << 33 | line_number << 1 | approved
+# so max() per disruption_id picks the current version and its lowest bit says whether
+# it counts (a NULL status is not approved, as with arg_max). The grouping stays on the
+# id itself (not a hash of it), so it is exact, and every knowable version of every
+# disruption is read: a wrong versioning rule shows in the total, whichever rows it hits.
+# The packing needs 0 <= batch_id < 2^31 and 0 <= line_number < 2^32 (PACKING_FITS);
+# otherwise the struct form below is used.
+_KNOWABLE_VERSIONS = """
         FROM raw.disruptions AS d
         JOIN audit.load_batches AS b ON b.batch_id = d.batch_id AND b.status = 'loaded'
         WHERE d.recorded_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
           AND d.disruption_date <= CAST($as_of AS DATE)
-    ), current_versions AS (
-        SELECT arg_max(status, (recorded_at, batch_id, line_number)) AS status
-        FROM knowable
-        GROUP BY disruption_id
+"""
+RECOMPUTED_COUNTED_SQL = f"""
+    WITH current_versions AS (
+        SELECT max(
+                   (CAST(epoch_us(d.recorded_at) + 4611686018427387904 AS HUGEINT) << 64)
+                   | (CAST(d.batch_id AS HUGEINT) << 33)
+                   | (CAST(d.line_number AS HUGEINT) << 1)
+                   | CAST(coalesce(d.status = 'approved', false) AS HUGEINT)
+               ) AS version
+        {_KNOWABLE_VERSIONS}
+        GROUP BY d.disruption_id
+    )
+    SELECT count(*) FILTER (WHERE version & 1 = 1) FROM current_versions
+"""
+RECOMPUTED_COUNTED_STRUCT_SQL = f"""
+    WITH current_versions AS (
+        SELECT arg_max(d.status, (d.recorded_at, d.batch_id, d.line_number)) AS status
+        {_KNOWABLE_VERSIONS}
+        GROUP BY d.disruption_id
     )
     SELECT count(*) FILTER (WHERE status = 'approved') FROM current_versions
 """
+PACKING_FITS = """
+    SELECT count(*) = 0 FROM raw.disruptions
+    WHERE batch_id NOT BETWEEN 0 AND 2147483647 OR line_number NOT BETWEEN 0 AND 4294967295
+"""
+
+
+def recount_counted(con: duckdb.DuckDBPyConnection, as_of: date) -> int | None:
+    """The counted disruptions by SPEC section 4's versioning rule, straight from raw."""
+    fits = con.execute(PACKING_FITS).fetchall()[0][0]
+    sql = RECOMPUTED_COUNTED_SQL if fits else RECOMPUTED_COUNTED_STRUCT_SQL
+    return _scalar(con, sql, {"as_of": as_of.isoformat()})
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
@@ -1094,7 +1263,7 @@ def reconciliation_frame(con: duckdb.DuckDBPyConnection, as_of: date):
             "intermediate.int_disruptions_current",
             "SELECT count(*) FILTER (WHERE is_counted) FROM intermediate.int_disruptions_current",
         ),
-        "counted_recomputed": _scalar(con, RECOMPUTED_COUNTED_SQL, {"as_of": as_of.isoformat()}),
+        "counted_recomputed": recount_counted(con, as_of),
         "summary_counted": when(
             "marts.ocg_disruption_summary",
             "SELECT sum(total_disruptions) + sum(none_count) FROM marts.ocg_disruption_summary",
@@ -1159,20 +1328,42 @@ def validate_marts(settings: Settings, run_id: str, as_of: date) -> MartValidati
     summary = MartValidationSummary()
     parameters = {**seed_parameters(), "as_of": f"{as_of.isoformat()}T00:00:00"}
     with open_warehouse(settings) as con:
-        runner = SuiteRunner(settings)
+        # GX imports (seconds of pure Python) while DuckDB builds the frames on a second
+        # connection, one ahead of the validation that reads them.
+        gx_import = threading.Thread(target=_import_gx, name="import-gx", daemon=True)
+        gx_import.start()
         frames = _mart_frames(impact_weights())
-        for mart in MART_SUITES:
-            if not _table_exists(con, "marts", mart):
-                summary.outcomes.append(_missing_table_outcome(mart, f"marts.{mart}"))
-                continue
-            frame = query_frame(con, frames[mart])
-            summary.outcomes.append(runner.run(mart, frame, parameters))
-        summary.outcomes.append(
-            runner.run(RECONCILIATION_SUITE, reconciliation_frame(con, as_of), parameters)
-        )
+        present = [mart for mart in MART_SUITES if _table_exists(con, "marts", mart)]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mart-frame") as pool:
+            cursor = con.cursor()
+            try:
+                built = {
+                    mart: pool.submit(query_frame, cursor, _mart_frame_sql(mart, frames[mart]))
+                    for mart in present
+                }
+                built[RECONCILIATION_SUITE] = pool.submit(reconciliation_frame, cursor, as_of)
+                gx_import.join()
+                runner = SuiteRunner(settings)
+                for mart in MART_SUITES:
+                    if mart not in built:
+                        summary.outcomes.append(_missing_table_outcome(mart, f"marts.{mart}"))
+                        continue
+                    frame = built.pop(mart).result()
+                    summary.outcomes.append(runner.run(mart, frame, parameters))
+                    del frame
+                reconciliation = built.pop(RECONCILIATION_SUITE).result()
+                summary.outcomes.append(
+                    runner.run(RECONCILIATION_SUITE, reconciliation, parameters)
+                )
+            finally:
+                for future in built.values():
+                    future.cancel()
+                pool.shutdown(wait=True)
+                cursor.close()
         for outcome in summary.outcomes:
             if outcome.failures:
                 summary.alert_ids.append(_alert_mart(settings, con, run_id, as_of, outcome))
+    release_memory()
     summary.seconds = time.perf_counter() - started
     logger.info("%s", str(summary).splitlines()[0])
     if not summary.success:
