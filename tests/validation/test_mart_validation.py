@@ -106,3 +106,68 @@ def test_data_docs_are_rebuilt_with_every_suite_and_the_latest_results(built):
     # batches validated together
     assert len(pages) >= 7 + 2
     assert "SECRET-RATIONALE" not in "".join(p.read_text() for p in pages)
+
+
+def intermediate_model(settings, pick: str) -> None:
+    """A stand-in for dbt's intermediate model, whose current version is the one `pick`
+    (arg_max: the latest, as SPEC section 4 says; arg_min: the first) chooses."""
+    with open_warehouse(settings) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE intermediate.int_disruptions_current AS
+            SELECT disruption_id,
+                   {pick}(status, (recorded_at, batch_id, line_number)) = 'approved'
+                       AS is_counted
+            FROM raw.disruptions
+            GROUP BY disruption_id
+            """
+        )
+
+
+def test_a_wrong_versioning_rule_in_the_intermediate_model_fails_the_recount(built):
+    """dbt's intermediate model taking the first version as current (a systematic error
+    in the versioning rule) is caught by the independent recount from raw."""
+    intermediate_model(built, "arg_max")
+    assert validate_marts(built, "run-1", AS_OF).success  # the right rule reconciles
+
+    intermediate_model(built, "arg_min")
+    with pytest.raises(PipelineError):
+        validate_marts(built, "run-2", AS_OF)
+    [alert] = [a for a in alerts(built) if "reconciliation" in a[2]]
+    assert "counted_recomputed, counted_in_staging" in alert[3]
+    details = json.loads(alert[4])
+    [recount] = [f for f in details["failures"] if f["column"].startswith("counted_recomputed")]
+    assert recount["severity"] == "critical"
+
+
+def test_the_recount_follows_the_latest_version_with_or_without_packing(built):
+    """The packed recount and the plain arg_max form agree, and both follow the amendment
+    (the later, withdrawn version of a disruption that was approved is not counted)."""
+    from disruptions.validate import RECOMPUTED_COUNTED_STRUCT_SQL, recount_counted
+
+    intermediate_model(built, "arg_max")
+    with open_warehouse(built) as con:
+        staged = con.execute(
+            "SELECT count(*) FILTER (WHERE is_counted) FROM intermediate.int_disruptions_current"
+        ).fetchall()[0][0]
+        plain = con.execute(RECOMPUTED_COUNTED_STRUCT_SQL, {"as_of": AS_OF.isoformat()}).fetchall()
+        assert recount_counted(con, AS_OF) == plain[0][0] == staged
+        # Approving the earlier version only must not change the count: it is superseded.
+        first = con.execute(
+            "SELECT disruption_id, min(recorded_at) FROM raw.disruptions "
+            "GROUP BY 1 HAVING count(*) > 1"
+        ).fetchall()
+        assert first
+        con.execute(
+            "UPDATE raw.disruptions SET status = 'approved' "
+            "WHERE disruption_id = ? AND recorded_at = ?",
+            list(first[0]),
+        )
+        assert recount_counted(con, AS_OF) == staged
+        # Approving the latest version does.
+        con.execute(
+            "UPDATE raw.disruptions SET status = 'approved' WHERE disruption_id = ?",
+            [first[0][0]],
+        )
+        assert recount_counted(con, AS_OF) == staged + 1
