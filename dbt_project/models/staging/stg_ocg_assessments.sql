@@ -1,14 +1,8 @@
 {#
-  Every OCG assessment row ingest has loaded. Incremental by batch, for the same reasons
-  as stg_disruptions: batches not yet copied are appended whatever their status.
+  Every OCG assessment row ingest has loaded. A view over raw, for the same reasons as
+  stg_disruptions: rows of every batch whatever its status, typed and validated by ingest.
 #}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail'
-    )
-}}
+{{ config(materialized='view') }}
 
 with source_rows as (
 
@@ -30,6 +24,3 @@ with source_rows as (
 )
 
 select * from source_rows
-{% if is_incremental() %}
-where batch_id not in (select distinct copied.batch_id from {{ this }} as copied)
-{% endif %}
