@@ -47,6 +47,10 @@ class FileSource:
     # Fewer records means some span lines, or blank lines were skipped.
     one_per_line_records: int
     warnings: list[str] = field(default_factory=list)
+    # The same relation with record_number and line_number NULL, for readers that can
+    # only number records with row_number() OVER (): that window makes DuckDB read the
+    # file on one thread. None when the reader numbers records for free (parquet).
+    unnumbered_sql: str | None = None
 
 
 def quote_identifier(name: str) -> str:
@@ -109,20 +113,30 @@ def csv_source(path: Path, feed: str, physical_lines: int) -> FileSource:
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
     values = {feed_column: f"c{pos}" for feed_column, pos in positions.items()}
     record = _record_json(names, [f"c{i}" for i in range(len(names))])
-    sql = f"""
+
+    def relation(record_number: str) -> str:
+        return f"""
         SELECT record_number, record_number + 1 AS line_number, {record} AS record_json,
                {_feed_column_list(feed, values)}
         FROM (
-            SELECT row_number() OVER () AS record_number, *
+            SELECT {record_number} AS record_number, *
             FROM read_csv({sql_string(str(path))}, columns={{{columns}}}, {CSV_OPTIONS})
         )
     """
-    return FileSource(sql, 1, physical_lines - 1, warnings)
+
+    return FileSource(
+        relation("row_number() OVER ()"),
+        1,
+        physical_lines - 1,
+        warnings,
+        unnumbered_sql=relation("CAST(NULL AS BIGINT)"),
+    )
 
 
-def _jsonl_relation(path: Path) -> str:
+def _jsonl_relation(path: Path, numbered: bool = True) -> str:
+    record_number = "row_number() OVER ()" if numbered else "CAST(NULL AS BIGINT)"
     return (
-        "(SELECT row_number() OVER () AS record_number, json "
+        f"(SELECT {record_number} AS record_number, json "
         f"FROM read_json_objects({sql_string(str(path))}, format='newline_delimited'))"
     )
 
@@ -151,12 +165,21 @@ def jsonl_source(
         + ")"
         for feed_column, pos in positions.items()
     }
-    sql = f"""
+
+    def select_from(relation: str) -> str:
+        return f"""
         SELECT record_number, record_number AS line_number, json AS record_json,
                {_feed_column_list(feed, values)}
         FROM {relation}
     """
-    return FileSource(sql, 0, physical_lines, warnings)
+
+    return FileSource(
+        select_from(relation),
+        0,
+        physical_lines,
+        warnings,
+        unnumbered_sql=select_from(_jsonl_relation(path, numbered=False)),
+    )
 
 
 def _parquet_value_as_text(column: str, column_type: str) -> str:

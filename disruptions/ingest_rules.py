@@ -264,6 +264,28 @@ def checked_records_sql(feed: str, source_sql: str, reference: dict[str, Allowed
     """
 
 
+# What a raw NOT NULL column holds in a placeholder row (see FileLoader._insert_in_file_order).
+PLACEHOLDER_VALUES = {
+    "date": "DATE '1970-01-01'",
+    "timestamp": "TIMESTAMP '1970-01-01 00:00:00'",
+    "count": "0",
+}
+
+
+def placeholder_column_values(feed: str) -> list[tuple[str, str]]:
+    """(raw table column, SQL of its value) where a bad record becomes a placeholder row:
+    required columns hold a dummy of their type, optional ones NULL; no value of the record
+    itself is kept, so nothing of it (rationale included) is stored even for a moment."""
+    values = []
+    for column, (name, value) in zip(FEED_COLUMNS[feed], raw_column_values(feed), strict=True):
+        if column.required:
+            dummy = PLACEHOLDER_VALUES.get(column.kind, "''")
+            values.append((name, f"CASE WHEN is_bad THEN {dummy} ELSE {value} END"))
+        else:
+            values.append((name, f"CASE WHEN NOT is_bad THEN {value} END"))
+    return values
+
+
 def raw_column_values(feed: str) -> list[tuple[str, str]]:
     """(raw table column, SQL of its value in the checked records)."""
     values = []

@@ -199,3 +199,42 @@ def test_amendments_and_repeated_assessments_are_simply_more_raw_rows(land, inge
         ("approved",),
     ]
     assert query("SELECT threat_score FROM raw.ocg_assessments ORDER BY batch_id") == [(10,), (12,)]
+
+
+def test_line_numbers_hold_in_a_file_read_in_many_parallel_chunks(land, ingest, query):
+    """Records are numbered by their position in the insert (see
+    FileLoader._insert_in_file_order), not by a window: this file is large enough for
+    DuckDB to read it in many chunks on several threads, and it has bad records (whose
+    placeholder rows must leave no gap), a record spanning lines and a blank line."""
+    rows, expected_lines, bad_lines = [], {}, []
+    line = 1  # the header
+    for number in range(300_000):
+        line += 1
+        if number in (5, 150_000, 299_999):
+            rows.append(disruption_row(f"D{number}", impact="catastrophic"))
+            bad_lines.append(line)
+        elif number == 200_000:
+            rows.append(disruption_row(f"D{number}", rationale='"over\ntwo lines"'))
+            expected_lines[f"D{number}"] = line
+            line += 1
+        elif number == 250_000:
+            rows.append("")  # a blank line: not a record
+            rows.append(disruption_row(f"D{number}"))
+            line += 1
+            expected_lines[f"D{number}"] = line
+        else:
+            rows.append(disruption_row(f"D{number}", rationale=f"note {number}"))
+            expected_lines[f"D{number}"] = line
+    land("disruptions_large.csv", csv_text(DISRUPTION_HEADER, *rows))
+    [batch] = ingest().batches
+    assert (batch.rows_read, batch.rows_loaded, batch.rows_quarantined) == (300_000, 299_997, 3)
+    loaded = dict(query("SELECT disruption_id, line_number FROM raw.disruptions"))
+    assert loaded == expected_lines
+    assert [line for (line,) in query("SELECT line_number FROM audit.quarantine ORDER BY 1")] == (
+        bad_lines
+    )
+    # The rationale of each row is the one written on its line: values did not shift.
+    assert query(
+        "SELECT count(*) FROM raw.disruptions WHERE rationale <> "
+        "'note ' || substr(disruption_id, 2) AND disruption_id NOT IN ('D200000', 'D250000')"
+    ) == [(0,)]
