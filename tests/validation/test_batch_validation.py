@@ -329,3 +329,22 @@ def test_a_repeated_assessment_key_in_one_file_warns_but_still_counts(settings):
     assert severity == "warning" and f"Batch {batch}" in subject
     failing = {f.get("column") for f in json.loads(details)["failures"]}
     assert "repeated_assessment" in failing
+
+
+def test_no_validated_frame_outlives_the_step(settings):
+    """GX's project manager keeps the context, and so its engine's batch cache, alive for
+    the whole process; the embedded Airflow run executes every task in one process, so a
+    cached frame (1 GB at 10M rows) would add to every later step's memory."""
+    import gc
+
+    import pandas as pd
+
+    add_batch(
+        settings, "ocg_assessments", "emsou/ocg_assessments_2026-10-01.csv", assessment_rows()
+    )
+    add_batch(settings, "disruptions", "emsou/disruptions_2026-10-01.csv", disruption_rows(200))
+    summary = validate_new_batches(settings, "run-1")
+    assert len(summary.batches) == 2
+    gc.collect()
+    frames = [o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and "batch_id" in o]
+    assert frames == []
