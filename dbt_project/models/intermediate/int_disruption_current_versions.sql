@@ -93,7 +93,7 @@ gained_a_version as (
 
 candidate_versions as (
 
-    select versions.*
+    select versions.disruption_id, versions.recorded_at, versions.batch_id, versions.line_number
     from {{ ref('stg_disruptions') }} as versions
     inner join counted_batches
         on counted_batches.batch_id = versions.batch_id
@@ -107,7 +107,7 @@ candidate_versions as (
 
 candidate_versions as (
 
-    select versions.*
+    select versions.disruption_id, versions.recorded_at, versions.batch_id, versions.line_number
     from {{ ref('stg_disruptions') }} as versions
     inner join counted_batches
         on counted_batches.batch_id = versions.batch_id
@@ -117,6 +117,9 @@ candidate_versions as (
 
 {%- endif %}
 
+{#- The window sorts only the ranking keys; the winners' other columns are joined back
+    by their row's identity (batch_id, line_number). Sorting every column of ~10M
+    versions cost a third more at 10M rows. #}
 ranked_versions as (
 
     select
@@ -127,23 +130,33 @@ ranked_versions as (
         ) as version_recency
     from candidate_versions
 
+),
+
+current_versions as (
+
+    select batch_id, line_number
+    from ranked_versions
+    where version_recency = 1
+
 )
 
 select
-    disruption_id,
-    ocg_id,
-    disruption_date,
-    recorded_at,
-    impact,
-    strand,
-    tactic,
-    lead_agency,
-    force_area,
-    status,
-    operation,
-    case when status = 'approved' then true else false end as is_counted,
-    case when status = 'claimed' then true else false end as is_pending,
-    batch_id,
-    line_number
-from ranked_versions
-where version_recency = 1
+    versions.disruption_id,
+    versions.ocg_id,
+    versions.disruption_date,
+    versions.recorded_at,
+    versions.impact,
+    versions.strand,
+    versions.tactic,
+    versions.lead_agency,
+    versions.force_area,
+    versions.status,
+    versions.operation,
+    case when versions.status = 'approved' then true else false end as is_counted,
+    case when versions.status = 'claimed' then true else false end as is_pending,
+    versions.batch_id,
+    versions.line_number
+from {{ ref('stg_disruptions') }} as versions
+inner join current_versions
+    on current_versions.batch_id = versions.batch_id
+    and current_versions.line_number = versions.line_number

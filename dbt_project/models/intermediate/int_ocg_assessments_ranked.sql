@@ -81,7 +81,8 @@ gained_a_row as (
 
 candidate_rows as (
 
-    select assessments.*
+    select assessments.ocg_id, assessments.assessed_on, assessments.batch_id,
+        assessments.line_number
     from {{ ref('stg_ocg_assessments') }} as assessments
     inner join counted_batches
         on counted_batches.batch_id = assessments.batch_id
@@ -95,7 +96,8 @@ candidate_rows as (
 
 candidate_rows as (
 
-    select assessments.*
+    select assessments.ocg_id, assessments.assessed_on, assessments.batch_id,
+        assessments.line_number
     from {{ ref('stg_ocg_assessments') }} as assessments
     inner join counted_batches
         on counted_batches.batch_id = assessments.batch_id
@@ -105,6 +107,8 @@ candidate_rows as (
 
 {%- endif %}
 
+{#- The windows sort only the ranking keys; the winners' other columns are joined back
+    by their row's identity (batch_id, line_number). #}
 ranked_rows as (
 
     select
@@ -117,35 +121,42 @@ ranked_rows as (
 
 ),
 
-assessments as (
+winners as (
 
-    select * from ranked_rows where load_recency = 1
+    select
+        ocg_id,
+        assessed_on,
+        batch_id,
+        line_number,
+        lead(assessed_on) over (
+            partition by ocg_id order by assessed_on
+        ) as next_assessed_on
+    from ranked_rows
+    where load_recency = 1
 
 )
 
 select
-    ocg_id,
-    assessed_on,
-    threat_score,
-    band,
-    status,
-    archive_reason,
+    winners.ocg_id,
+    winners.assessed_on,
+    assessments.threat_score,
+    assessments.band,
+    assessments.status,
+    assessments.archive_reason,
     case
-        when status = 'archived' and archive_reason = 'dismantled' then true
+        when assessments.status = 'archived' and assessments.archive_reason = 'dismantled'
+            then true
         else false
     end as is_dismantled,
-    lead_force,
-    principal_activity,
-    member_count,
-    lead(assessed_on) over (
-        partition by ocg_id order by assessed_on
-    ) as next_assessed_on,
-    case
-        when row_number() over (
-            partition by ocg_id order by assessed_on desc
-        ) = 1 then true
-        else false
-    end as is_latest_for_ocg,
-    batch_id,
-    line_number
-from assessments
+    assessments.lead_force,
+    assessments.principal_activity,
+    assessments.member_count,
+    winners.next_assessed_on,
+    -- One row per (ocg_id, assessed_on): the latest is the one with no next assessment.
+    case when winners.next_assessed_on is null then true else false end as is_latest_for_ocg,
+    winners.batch_id,
+    winners.line_number
+from winners
+inner join {{ ref('stg_ocg_assessments') }} as assessments
+    on assessments.batch_id = winners.batch_id
+    and assessments.line_number = winners.line_number
