@@ -441,7 +441,6 @@ class SuiteRunner:
             seconds=time.perf_counter() - started,
         )
 
-
     def _drop_cached_batches(self, definition) -> None:
         """Let go of the frame just validated. GX's execution engine caches every batch it
         has loaded, and GX's project manager keeps the context (and so the engine) alive
@@ -1353,19 +1352,28 @@ def validate_marts(settings: Settings, run_id: str, as_of: date) -> MartValidati
         present = [mart for mart in MART_SUITES if _table_exists(con, "marts", mart)]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mart-frame") as pool:
             cursor = con.cursor()
+            built: dict[str, Future] = {}
+
+            def build_ahead(index: int) -> None:
+                # One frame ahead, no more: at 10M rows the frames together are over a
+                # GiB, and building them all at once set the step's peak memory.
+                if index < len(present):
+                    mart = present[index]
+                    built[mart] = pool.submit(
+                        query_frame, cursor, _mart_frame_sql(mart, frames[mart])
+                    )
+
             try:
-                built = {
-                    mart: pool.submit(query_frame, cursor, _mart_frame_sql(mart, frames[mart]))
-                    for mart in present
-                }
                 built[RECONCILIATION_SUITE] = pool.submit(reconciliation_frame, cursor, as_of)
+                build_ahead(0)
                 gx_import.join()
                 runner = SuiteRunner(settings)
                 for mart in MART_SUITES:
-                    if mart not in built:
+                    if mart not in present:
                         summary.outcomes.append(_missing_table_outcome(mart, f"marts.{mart}"))
                         continue
                     frame = built.pop(mart).result()
+                    build_ahead(present.index(mart) + 1)
                     summary.outcomes.append(runner.run(mart, frame, parameters))
                     del frame
                 reconciliation = built.pop(RECONCILIATION_SUITE).result()
