@@ -34,3 +34,26 @@
     {%- endif %}
     {{- return(state) }}
 {%- endmacro %}
+
+
+{#
+  The two CTEs an incremental run reads its previous build through: previous_as_of (one
+  row, NULL on an empty state) and new_batches (counted now, not counted then). Expects
+  the model to define a `counted_batches` CTE before it.
+#}
+{% macro previous_build_ctes(state) -%}
+previous_as_of as (
+
+    select max(as_of_date) as as_of_date from {{ state }}
+
+),
+
+-- Batches that count now but did not count at the previous build.
+new_batches as (
+
+    select batch_id
+    from counted_batches
+    where batch_id not in (select previous.batch_id from {{ state }} as previous)
+
+),
+{%- endmacro %}

@@ -50,20 +50,7 @@ with counted_batches as (
 
 {%- if state is not none %}
 
-previous_as_of as (
-
-    select max(as_of_date) as as_of_date from {{ state }}
-
-),
-
--- Batches that count now but did not count at the previous build.
-new_batches as (
-
-    select batch_id
-    from counted_batches
-    where batch_id not in (select previous.batch_id from {{ state }} as previous)
-
-),
+{{ previous_build_ctes(state) }}
 
 -- Disruptions with a knowable version that was not knowable at the previous build: from
 -- a batch that did not count then, or recorded or dated after that build's as_of.
