@@ -118,6 +118,8 @@ def ingest_landing(settings: Settings, run_id: str) -> IngestSummary:
     with open_warehouse(settings) as con, tempfile.TemporaryDirectory() as alias_dir:
         # TIMESTAMPTZ casts convert offsets to UTC, and values without one are taken as UTC.
         con.execute("SET TimeZone = 'UTC'")
+        # Records are numbered by their position in the insert (_insert_in_file_order).
+        con.execute("SET preserve_insertion_order = true")
         reference = load_reference_values(con)
         for index, landing_file in enumerate(files):
             loader = FileLoader(settings, con, run_id, reference, Path(alias_dir), index)
