@@ -198,11 +198,8 @@ def unchanged_since(path: Path, prints: Fingerprint) -> bool:
     when the fingerprint was taken for a later write to have moved the timestamps.
     Otherwise the bytes are hashed again.
     """
-    try:
-        now = FileStatus.of(os.stat(path))
-    except OSError:  # moved or deleted mid-load
-        return False
-    if prints.status is None or now != prints.status:
+    now = current_status(path)  # None when moved or deleted mid-load
+    if now is None or prints.status is None or now != prints.status:
         return False
     if status_proves_unchanged(prints.status, prints.taken_at_ns):
         return True
@@ -220,6 +217,7 @@ def status_proves_unchanged(status: FileStatus, taken_at_ns: int) -> bool:
 
 
 def current_status(path: Path) -> FileStatus | None:
+    """The file's status now; None when it cannot be statted (gone, say)."""
     try:
         return FileStatus.of(os.stat(path))
     except OSError:
