@@ -27,12 +27,12 @@ import duckdb
 
 from disruptions.config import Settings, load_settings
 from disruptions.errors import PipelineError
+from disruptions.feeds import is_sensitive_column
 from disruptions.warehouse import open_warehouse
 
 logger = logging.getLogger("disruptions.alerts")
 
 SEVERITIES = ("critical", "warning")
-SENSITIVE_KEYS = frozenset({"rationale"})
 # Alerts carry a few examples, not the data: long lists and long strings are cut.
 MAX_LIST_ITEMS = 20
 MAX_STRING_CHARS = 300
@@ -97,9 +97,7 @@ def scrub(value: Any) -> Any:
     and strings cut short."""
     if isinstance(value, dict):
         return {
-            str(key): scrub(item)
-            for key, item in value.items()
-            if str(key).strip().lower() not in SENSITIVE_KEYS
+            str(key): scrub(item) for key, item in value.items() if not is_sensitive_column(key)
         }
     if isinstance(value, list | tuple | set | frozenset):
         items = list(value)

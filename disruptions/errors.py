@@ -1,5 +1,8 @@
 """Errors a user can act on. The CLI prints them as one line, without a traceback."""
 
+import traceback
+from pathlib import Path
+
 
 class UserError(Exception):
     """A problem with the user's input or environment, explained in the message.
@@ -23,3 +26,11 @@ class PipelineError(Exception):
     def __init__(self, message: str, *, alert_raised: bool = False) -> None:
         super().__init__(message)
         self.alert_raised = alert_raised
+
+
+def describe_unexpected(error: BaseException) -> str:
+    """Where an unexpected error arose: its type and the code path, without its message,
+    which may quote a landing file's contents (a rationale among them)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    path = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    return f"{type(error).__name__} at {path or 'an unknown place'}"

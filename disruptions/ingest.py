@@ -15,6 +15,7 @@ Which files are (re)considered:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 from dataclasses import astuple, dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from disruptions.config import Settings
-from disruptions.errors import UserError
+from disruptions.errors import UserError, describe_unexpected
 from disruptions.ingest_discovery import (
     Fingerprint,
     LandingFile,
@@ -39,6 +40,7 @@ from disruptions.ingest_readers import (
     FileSource,
     UnreadableFile,
     describe_read_error,
+    file_parameters,
     file_source,
     line_number_map_sql,
 )
@@ -48,13 +50,14 @@ from disruptions.ingest_rules import (
     load_reference_values,
     placeholder_column_values,
     raw_column_values,
+    reference_parameters,
 )
-from disruptions.warehouse import open_warehouse
+from disruptions.logs import printable
+from disruptions.warehouse import ENVIRONMENT_ERRORS, open_warehouse
 
 log = logging.getLogger(__name__)
 
-# DuckDB errors that mean "this file is not valid as its format", as opposed to
-# problems with the warehouse or the machine, which must stop the run.
+# DuckDB errors that mean "this file is not valid as its format".
 FILE_READ_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException)
 
 
@@ -79,6 +82,11 @@ class IngestSummary:
     def count(self, status: str) -> int:
         return sum(1 for result in self.batches if result.status == status)
 
+    @property
+    def waiting(self) -> list[tuple[str, str]]:
+        """Skipped files that a later run will load: not yet in the ledger."""
+        return [(source, why) for source, why in self.skipped if why in WAITING_REASONS]
+
     def __str__(self) -> str:
         if not self.batches and not self.skipped:
             return "ingest: no files in the landing folder"
@@ -88,10 +96,19 @@ class IngestSummary:
             f"{len(self.skipped)} skipped"
         ]
         for r in self.batches:
-            message = r.message.removeprefix(f"{r.source_file}: ")
-            lines.append(f"  batch {r.batch_id} {r.status:<14} {r.source_file}: {message}")
-        lines.extend(f"  skipped {source}: {why}" for source, why in self.skipped)
+            message = printable(r.message.removeprefix(f"{r.source_file}: "))
+            lines.append(
+                f"  batch {r.batch_id} {r.status:<14} {printable(r.source_file)}: {message}"
+            )
+        lines.extend(f"  skipped {printable(source)}: {why}" for source, why in self.skipped)
         return "\n".join(lines)
+
+
+# Why a file may be skipped now and loaded by a later run (audit.landing_waiting).
+STILL_WRITTEN = "still being written"
+CHANGED_WHILE_LOADED = "changed while being loaded"
+DISAPPEARED = "disappeared before it was read"
+WAITING_REASONS = (STILL_WRITTEN, CHANGED_WHILE_LOADED, DISAPPEARED)
 
 
 def utc_now() -> datetime:
@@ -114,7 +131,7 @@ def ingest_landing(settings: Settings, run_id: str) -> IngestSummary:
     )
     for landing_file in still_written:
         log.info("%s is still being written; it will be picked up later", landing_file.relative)
-        summary.skipped.append((landing_file.relative, "still being written"))
+        summary.skipped.append((landing_file.relative, STILL_WRITTEN))
     with open_warehouse(settings) as con, tempfile.TemporaryDirectory() as alias_dir:
         # TIMESTAMPTZ casts convert offsets to UTC, and values without one are taken as UTC.
         con.execute("SET TimeZone = 'UTC'")
@@ -124,7 +141,44 @@ def ingest_landing(settings: Settings, run_id: str) -> IngestSummary:
         for index, landing_file in enumerate(files):
             loader = FileLoader(settings, con, run_id, reference, Path(alias_dir), index)
             loader.ingest(landing_file, summary)
+        record_waiting_files(con, summary.waiting, run_id)
     return summary
+
+
+def record_waiting_files(
+    con: duckdb.DuckDBPyConnection, waiting: list[tuple[str, str]], run_id: str
+) -> None:
+    """Keep audit.landing_waiting to the files this run had to leave for a later one, so
+    that the run's summary and `disruptions status` show them (a file a sender never
+    finishes writing would otherwise be invisible)."""
+    files = [source for source, _ in waiting]
+    con.begin()
+    try:
+        con.execute(
+            "DELETE FROM audit.landing_waiting WHERE NOT list_contains($files, source_file)",
+            {"files": files},
+        )
+        if waiting:
+            con.execute(
+                """
+                INSERT INTO audit.landing_waiting
+                    (source_file, reason, first_seen_at, last_seen_at, run_id)
+                SELECT unnest($files), unnest($reasons), $now, $now, $run_id
+                ON CONFLICT (source_file) DO UPDATE SET
+                    reason = excluded.reason, last_seen_at = excluded.last_seen_at,
+                    run_id = excluded.run_id
+                """,
+                {
+                    "files": files,
+                    "reasons": [reason for _, reason in waiting],
+                    "now": utc_now(),
+                    "run_id": run_id,
+                },
+            )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 @dataclass
@@ -135,9 +189,32 @@ class FileLoader:
     reference: dict[str, AllowedValues]
     alias_dir: Path
     index: int
+    # The file's sha256 once known, for the ledger row of a file an error rejects.
+    _sha256: str | None = field(default=None, init=False)
 
     def ingest(self, landing_file: LandingFile, summary: IngestSummary) -> None:
+        """Load, reject or skip one file. Nothing in a file stops the files after it: an
+        error no rule foresaw rejects this file, with an alert, and the run goes on."""
         started_at = utc_now()
+        try:
+            self._ingest(landing_file, summary, started_at)
+        except ENVIRONMENT_ERRORS:
+            raise
+        except Exception as error:
+            self._rollback_if_open()
+            where = describe_unexpected(error)
+            log.error("%s: unexpected error while loading: %s", landing_file.relative, where)
+            problem = (
+                f"could not be loaded: unexpected {type(error).__name__} "
+                "(the code path is in logs/pipeline.log); nothing of it was loaded"
+            )
+            self._record_refused(landing_file, self._sha256, problem, started_at, summary)
+
+    def _rollback_if_open(self) -> None:
+        with contextlib.suppress(duckdb.Error):  # raised when no transaction is open
+            self.con.rollback()
+
+    def _ingest(self, landing_file: LandingFile, summary: IngestSummary, started_at) -> None:
         if landing_file.real_path is None:
             self._record_refused(landing_file, None, landing_file.problem, started_at, summary)
             return
@@ -147,12 +224,13 @@ class FileLoader:
         try:
             prints = fingerprint(landing_file.real_path)
         except FileNotFoundError:
-            summary.skipped.append((landing_file.relative, "disappeared before it was read"))
+            summary.skipped.append((landing_file.relative, DISAPPEARED))
             return
         except OSError as error:  # e.g. permissions: someone must fix it, so say so
             problem = f"cannot be opened: {error.strerror}"
             self._record_refused(landing_file, None, problem, started_at, summary)
             return
+        self._sha256 = prints.sha256
         if self._already_recorded(landing_file.relative, prints.sha256):
             self._remember_status(landing_file, prints)
             summary.skipped.append((landing_file.relative, "already in the ledger"))
@@ -185,7 +263,7 @@ class FileLoader:
             self._record_refused(landing_file, prints.sha256, str(problem), started_at, summary)
         except FileChanged:
             log.warning("%s changed while being loaded; retrying next run", landing_file.relative)
-            summary.skipped.append((landing_file.relative, "changed while being loaded"))
+            summary.skipped.append((landing_file.relative, CHANGED_WHILE_LOADED))
 
     # --- files seen on earlier nights ------------------------------------------------
     def _seen_unchanged(self, landing_file: LandingFile) -> bool:
@@ -333,8 +411,15 @@ class FileLoader:
         feed = landing_file.feed
         source = file_source(self.con, alias, landing_file.file_format, feed, prints.physical_lines)
         batch_id = self._next_batch_id()
-        lineage = [batch_id, landing_file.relative]
-        checked = checked_records_sql(feed, source.sql, self.reference)
+        # Every statement below reads the file: its parameters, the reference lists and
+        # the batch's lineage, all bound by name.
+        lineage = {
+            **source.parameters,
+            **reference_parameters(feed, self.reference),
+            "batch_id": batch_id,
+            "source_file": landing_file.relative,
+        }
+        checked = checked_records_sql(feed, source.sql)
         if source.unnumbered_sql is not None:
             rows_loaded, rows_quarantined = self._insert_in_file_order(
                 feed, source, checked, lineage
@@ -356,18 +441,19 @@ class FileLoader:
             batch_id, landing_file, prints.sha256, "loaded", counts, message, started_at
         )
 
-    def _insert_raw(self, feed: str, checked: str, lineage: list) -> int:
+    def _insert_raw(self, feed: str, checked: str, lineage: dict) -> int:
         columns = raw_column_values(feed)
         names = ", ".join(name for name, _ in columns)
         values = ", ".join(value for _, value in columns)
         return self.con.execute(
             f"INSERT INTO raw.{feed} ({names}, batch_id, source_file, line_number, loaded_at) "
-            f"SELECT {values}, ?, ?, line_number, ? FROM ({checked}) WHERE NOT is_bad",
-            [*lineage, utc_now()],
+            f"SELECT {values}, $batch_id, $source_file, line_number, $loaded_at "
+            f"FROM ({checked}) WHERE NOT is_bad",
+            {**lineage, "loaded_at": utc_now()},
         ).fetchone()[0]
 
     def _insert_in_file_order(
-        self, feed: str, source: FileSource, checked: str, lineage: list
+        self, feed: str, source: FileSource, checked: str, lineage: dict
     ) -> tuple[int, int]:
         """Load a CSV or JSONL file read in parallel, numbering its records by position.
 
@@ -384,16 +470,16 @@ class FileLoader:
 
         Returns (rows loaded, rows quarantined).
         """
-        batch_id = lineage[0]
-        unnumbered = checked_records_sql(feed, source.unnumbered_sql, self.reference)
+        batch_id = lineage["batch_id"]
+        unnumbered = checked_records_sql(feed, source.unnumbered_sql)
         columns = placeholder_column_values(feed)
         names = ", ".join(name for name, _ in columns)
         values = ", ".join(value for _, value in columns)
         inserted = self.con.execute(
             f"INSERT INTO raw.{feed} ({names}, batch_id, source_file, line_number, loaded_at) "
-            f"SELECT {values}, ?, ?, CASE WHEN is_bad THEN -1 ELSE 0 END, ? "
-            f"FROM ({unnumbered})",
-            [*lineage, utc_now()],
+            f"SELECT {values}, $batch_id, $source_file, CASE WHEN is_bad THEN -1 ELSE 0 END, "
+            f"$loaded_at FROM ({unnumbered})",
+            {**lineage, "loaded_at": utc_now()},
         ).fetchone()[0]
         first_row_id, bad = self.con.execute(
             f"SELECT min(rowid), count(*) FILTER (WHERE line_number = -1) FROM raw.{feed} "
@@ -418,10 +504,11 @@ class FileLoader:
             )
         return inserted - bad, rows_quarantined
 
-    def _insert_quarantine(self, checked: str, lineage: list) -> int:
+    def _insert_quarantine(self, checked: str, lineage: dict) -> int:
         return self.con.execute(
             "INSERT INTO audit.quarantine (batch_id, source_file, line_number, record, reasons) "
-            f"SELECT ?, ?, line_number, record_json, reasons FROM ({checked}) WHERE is_bad",
+            "SELECT $batch_id, $source_file, line_number, record_json, reasons "
+            f"FROM ({checked}) WHERE is_bad",
             lineage,
         ).fetchone()[0]
 
@@ -431,7 +518,8 @@ class FileLoader:
         """Some record spans lines (or blank lines were skipped): use real start lines."""
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE line_starts AS "
-            + line_number_map_sql(alias, landing_file.file_format)
+            + line_number_map_sql(landing_file.file_format),
+            file_parameters(alias),
         )
         for table in (f"raw.{feed}", "audit.quarantine"):
             self.con.execute(

@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from disruptions.config import FEEDS, FILE_FORMATS
+from disruptions.config import FILE_FORMATS
+from disruptions.feeds import FEEDS
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,9 @@ Every reader returns a `FileSource` whose SQL exposes the same columns: record_n
 record_json (the original values, every column as read) and one VARCHAR column per
 feed column, NULL when the file lacks that (optional) column. Nothing is read row by
 row in Python: DuckDB reads every value as text and the rules in ingest_rules.py type it.
+
+The file's path reaches SQL only as the named parameter `$source_path` (FILE_PARAMETER),
+never as text: a landing or home folder may hold quotes or any other character.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from pathlib import Path
 
 import duckdb
 
-from disruptions.ingest_rules import FEED_COLUMNS, sql_string
+from disruptions.feeds import FEED_COLUMNS, normalise_column_name
+from disruptions.logs import printable
 
 HEADER_PEEK_BYTES = 1 << 20
+FILE_PARAMETER = "source_path"
 CSV_OPTIONS = (
     "auto_detect=false, header=true, delim=',', quote='\"', escape='\"', "
     "strict_mode=true, null_padding=false"
@@ -46,6 +51,8 @@ class FileSource:
     # The records there would be if each took exactly one line (for parquet: the row count).
     # Fewer records means some span lines, or blank lines were skipped.
     one_per_line_records: int
+    # The named parameters its SQL reads: the file's path, its column names as written.
+    parameters: dict[str, object]
     warnings: list[str] = field(default_factory=list)
     # The same relation with record_number and line_number NULL, for readers that can
     # only number records with row_number() OVER (): that window makes DuckDB read the
@@ -53,18 +60,19 @@ class FileSource:
     unnumbered_sql: str | None = None
 
 
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def file_parameters(path: Path) -> dict[str, str]:
+    """The parameters every SQL text of a FileSource needs."""
+    return {FILE_PARAMETER: str(path)}
 
 
 def map_feed_columns(feed: str, names: list[str]) -> tuple[dict[str, int], list[str]]:
-    """Match file column names to the feed's columns (trimmed, case-insensitive).
+    """Match file column names to the feed's columns by `normalise_column_name`.
 
     Returns {feed column: position in the file} and warnings for ignored columns.
     """
     positions: dict[str, int] = {}
     for position, name in enumerate(names):
-        key = name.strip().lower()
+        key = normalise_column_name(name)
         if key in positions:
             raise UnreadableFile(f"column '{key}' appears more than once")
         positions[key] = position
@@ -72,7 +80,9 @@ def map_feed_columns(feed: str, names: list[str]) -> tuple[dict[str, int], list[
     missing = [c.name for c in FEED_COLUMNS[feed] if c.required and c.name not in positions]
     if missing:
         raise UnreadableFile("missing required columns: " + ", ".join(missing))
-    extra = [names[position] for key, position in positions.items() if key not in expected]
+    extra = [
+        printable(names[position], 60) for key, position in positions.items() if key not in expected
+    ]
     warnings = ["ignored extra columns: " + ", ".join(extra)] if extra else []
     return {key: pos for key, pos in positions.items() if key in expected}, warnings
 
@@ -86,24 +96,51 @@ def _feed_column_list(feed: str, values: dict[str, str]) -> str:
 
 
 def _record_json(names: list[str], expressions: list[str]) -> str:
-    pairs = ", ".join(f"{sql_string(n)}, {e}" for n, e in zip(names, expressions, strict=True))
+    """json_object over the file's own column names, bound as parameters $record_key_<i>."""
+    pairs = ", ".join(f"$record_key_{i}, {e}" for i, e in enumerate(expressions))
     return f"json_object({pairs})"
+
+
+def _record_key_parameters(names: list[str]) -> dict[str, str]:
+    return {f"record_key_{i}": name for i, name in enumerate(names)}
 
 
 def read_csv_header(path: Path) -> list[str]:
     """The header row, parsed by Python's csv module from the first line only."""
     with open(path, "rb") as handle:
         head = handle.read(HEADER_PEEK_BYTES)
-    first_line = head.split(b"\n", 1)[0]
+    if not head.strip():
+        raise UnreadableFile("empty file: no header row")
+    newline = head.find(b"\n")
+    if newline < 0:
+        if b"\r" in head:
+            raise UnreadableFile(
+                "lines end with CR only (old Mac format); save the file with LF or CRLF "
+                "line endings"
+            )
+        if len(head) == HEADER_PEEK_BYTES:
+            raise UnreadableFile(
+                f"the header row is longer than {HEADER_PEEK_BYTES >> 20} MiB (no line break "
+                "in the first MiB)"
+            )
+    first_line = head if newline < 0 else head[:newline]
     try:
         text = first_line.decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError as error:
         raise UnreadableFile(
             f"not valid UTF-8: byte 0x{first_line[error.start]:02X} in the header (line 1)"
         ) from None
+    if "\r" in text:
+        raise UnreadableFile(
+            "the header row holds a CR line break (CR-only line endings?); save the file with "
+            "LF or CRLF line endings"
+        )
     if not text.strip():
         raise UnreadableFile("empty file: no header row")
-    return next(csv.reader([text]))
+    try:
+        return next(csv.reader([text]))
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit
+        raise UnreadableFile(f"the header row cannot be parsed as CSV: {error}") from None
 
 
 def csv_source(path: Path, feed: str, physical_lines: int) -> FileSource:
@@ -120,7 +157,7 @@ def csv_source(path: Path, feed: str, physical_lines: int) -> FileSource:
                {_feed_column_list(feed, values)}
         FROM (
             SELECT {record_number} AS record_number, *
-            FROM read_csv({sql_string(str(path))}, columns={{{columns}}}, {CSV_OPTIONS})
+            FROM read_csv(${FILE_PARAMETER}, columns={{{columns}}}, {CSV_OPTIONS})
         )
     """
 
@@ -128,43 +165,49 @@ def csv_source(path: Path, feed: str, physical_lines: int) -> FileSource:
         relation("row_number() OVER ()"),
         1,
         physical_lines - 1,
+        {**file_parameters(path), **_record_key_parameters(names)},
         warnings,
         unnumbered_sql=relation("CAST(NULL AS BIGINT)"),
     )
 
 
-def _jsonl_relation(path: Path, numbered: bool = True) -> str:
+def _jsonl_relation(numbered: bool = True) -> str:
     record_number = "row_number() OVER ()" if numbered else "CAST(NULL AS BIGINT)"
     return (
         f"(SELECT {record_number} AS record_number, json "
-        f"FROM read_json_objects({sql_string(str(path))}, format='newline_delimited'))"
+        f"FROM read_json_objects(${FILE_PARAMETER}, format='newline_delimited'))"
     )
 
 
 def jsonl_source(
     con: duckdb.DuckDBPyConnection, path: Path, feed: str, physical_lines: int
 ) -> FileSource:
-    relation = _jsonl_relation(path)
+    relation = _jsonl_relation()
+    parameters = file_parameters(path)
     not_object = con.execute(
-        f"SELECT min(record_number) FROM {relation} WHERE json_type(json) <> 'OBJECT'"
+        f"SELECT min(record_number) FROM {relation} WHERE json_type(json) <> 'OBJECT'",
+        parameters,
     ).fetchone()[0]
     if not_object is not None:
         raise UnreadableFile(f"record {not_object} is not a JSON object")
     keys = [
         key
         for (key,) in con.execute(
-            f"SELECT DISTINCT unnest(json_keys(json)) AS key FROM {relation} ORDER BY key"
+            f"SELECT DISTINCT unnest(json_keys(json)) AS key FROM {relation} ORDER BY key",
+            parameters,
         ).fetchall()
     ]
     if not keys:
         raise UnreadableFile("empty file: no JSON records")
     positions, warnings = map_feed_columns(feed, keys)
+    # A key reaches SQL as a parameter. DuckDB reads a path that is not a JSON path ($...)
+    # or pointer (/...) as a plain key; a key that names a feed column starts with neither,
+    # since normalise_column_name keeps "$" and "/".
     values = {
-        feed_column: "json_extract_string(json, "
-        + sql_string('$."' + keys[pos].replace('"', '\\"') + '"')
-        + ")"
+        feed_column: f"json_extract_string(json, $json_key_{pos})"
         for feed_column, pos in positions.items()
     }
+    parameters.update({f"json_key_{pos}": keys[pos] for pos in positions.values()})
 
     def select_from(relation: str) -> str:
         return f"""
@@ -177,8 +220,9 @@ def jsonl_source(
         select_from(relation),
         0,
         physical_lines,
+        parameters,
         warnings,
-        unnumbered_sql=select_from(_jsonl_relation(path, numbered=False)),
+        unnumbered_sql=select_from(_jsonl_relation(numbered=False)),
     )
 
 
@@ -194,15 +238,19 @@ def _parquet_value_as_text(column: str, column_type: str) -> str:
 
 
 def parquet_source(con: duckdb.DuckDBPyConnection, path: Path, feed: str) -> FileSource:
-    scan = f"read_parquet({sql_string(str(path))}, file_row_number=true)"
+    scan = f"read_parquet(${FILE_PARAMETER}, file_row_number=true)"
+    parameters = file_parameters(path)
     described = [
         (row[0], row[1])
-        for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        for row in con.execute(f"DESCRIBE SELECT * FROM {scan}", parameters).fetchall()
         if row[0] != "file_row_number"
     ]
     names = [name for name, _ in described]
     positions, warnings = map_feed_columns(feed, names)
-    as_text = [_parquet_value_as_text(quote_identifier(name), kind) for name, kind in described]
+    # Columns by position (#1, #2, ...): the file's names never enter the SQL text.
+    as_text = [
+        _parquet_value_as_text(f"#{index}", kind) for index, (_, kind) in enumerate(described, 1)
+    ]
     values = {feed_column: as_text[pos] for feed_column, pos in positions.items()}
     sql = f"""
         SELECT file_row_number + 1 AS record_number, file_row_number + 1 AS line_number,
@@ -210,8 +258,8 @@ def parquet_source(con: duckdb.DuckDBPyConnection, path: Path, feed: str) -> Fil
                {_feed_column_list(feed, values)}
         FROM {scan}
     """
-    rows = con.execute(f"SELECT count(*) FROM {scan}").fetchone()[0]  # from the footer
-    return FileSource(sql, 0, rows, warnings)
+    rows = con.execute(f"SELECT count(*) FROM {scan}", parameters).fetchone()[0]  # footer
+    return FileSource(sql, 0, rows, {**parameters, **_record_key_parameters(names)}, warnings)
 
 
 def file_source(
@@ -226,33 +274,35 @@ def file_source(
     raise UnreadableFile(f"unsupported format {file_format!r}")
 
 
-def _physical_lines_sql(path: Path) -> str:
+def _physical_lines_sql() -> str:
     """Every physical line of a file with its 1-based number (reads the file as one string)."""
     return f"""
         SELECT unnest(range(1, len(parts) + 1)) AS line_number, unnest(parts) AS line
         FROM (SELECT string_split(content, chr(10)) AS parts
-              FROM read_text({sql_string(str(path))}))
+              FROM read_text(${FILE_PARAMETER}))
     """
 
 
 def first_invalid_json_line(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
     """The first non-blank line that is not valid JSON. Error path only."""
     return con.execute(
-        f"SELECT min(line_number) FROM ({_physical_lines_sql(path)}) "
-        "WHERE trim(line, ' ' || chr(9) || chr(13)) <> '' AND NOT json_valid(line)"
+        f"SELECT min(line_number) FROM ({_physical_lines_sql()}) "
+        "WHERE trim(line, ' ' || chr(9) || chr(13)) <> '' AND NOT json_valid(line)",
+        file_parameters(path),
     ).fetchone()[0]
 
 
-def line_number_map_sql(path: Path, file_format: str) -> str:
+def line_number_map_sql(file_format: str) -> str:
     """SELECT record_number, line_number: where each record starts in the file.
 
     Only needed when the file has more physical lines than records: a quoted CSV field
     holding a line break, or blank lines (which DuckDB skips). A CSV line starts a record
     when it is not blank and the quotes before it are balanced (RFC 4180 escapes a quote
     by doubling it, which keeps the count even). Reads the whole file as one string, so
-    this path is for the unusual file, not the nightly bulk.
+    this path is for the unusual file, not the nightly bulk. Its parameters are
+    `file_parameters(path)`.
     """
-    lines = _physical_lines_sql(path)
+    lines = _physical_lines_sql()
     if file_format == ".csv":
         starts = """
             SELECT line_number FROM (

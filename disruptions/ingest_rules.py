@@ -14,53 +14,20 @@ from dataclasses import dataclass
 import duckdb
 
 from disruptions.config import SEEDS_DIR
+from disruptions.feeds import EARLIEST_DISRUPTION_DATE as _EARLIEST
+from disruptions.feeds import FEED_COLUMNS, Column
 
-EARLIEST_DISRUPTION_DATE = "2000-01-01"
+EARLIEST_DISRUPTION_DATE = _EARLIEST.isoformat()
+# Dates and timestamps outside this window are quarantined. Nothing real falls outside
+# it, and every component downstream must be able to carry what is loaded: pandas (which
+# Great Expectations validates) holds timestamps only up to 2262, so a typo such as 2999
+# would otherwise load and then break the validation of every later night.
+SUPPORTED_DATES = ("1900-01-01", "2199-12-31")
 INTEGER_MAX = 2_147_483_647  # raw.*.threat_score / member_count are INTEGER
 
 DISRUPTION_STATUSES = ("claimed", "approved", "rejected", "withdrawn")
 OCG_STATUSES = ("active", "archived")
 ARCHIVE_REASONS = ("dismantled", "merged", "no_longer_meets_definition", "transferred", "other")
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    # id: trimmed, case kept | enum: trimmed, lower case | code: trimmed, upper case
-    # date | timestamp | count (integer >= 0) | text: stored as read
-    kind: str
-    required: bool
-    allowed: str | None = None  # name of a reference list (see load_reference_values)
-
-
-FEED_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "disruptions": (
-        Column("disruption_id", "id", True),
-        Column("ocg_id", "id", True),
-        Column("disruption_date", "date", True),
-        Column("recorded_at", "timestamp", True),
-        Column("impact", "enum", True, "impact"),
-        Column("strand", "enum", True, "strand"),
-        Column("tactic", "enum", True, "tactic"),
-        Column("lead_agency", "code", True, "lead_agency"),
-        Column("force_area", "code", True, "force"),
-        Column("status", "enum", True, "disruption_status"),
-        Column("operation", "text", False),
-        Column("rationale", "text", False),
-    ),
-    "ocg_assessments": (
-        Column("ocg_id", "id", True),
-        Column("assessed_on", "date", True),
-        Column("threat_score", "count", True),
-        Column("band", "code", True, "band"),
-        Column("status", "enum", True, "ocg_status"),
-        # Required only when status is archived: see the cross-column rules below.
-        Column("archive_reason", "enum", False, "archive_reason"),
-        Column("lead_force", "code", True, "force"),
-        Column("principal_activity", "text", False),
-        Column("member_count", "count", False),
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -71,10 +38,10 @@ class AllowedValues:
 
 
 def _seed_column(con: duckdb.DuckDBPyConnection, seed: str, column: str) -> list[str]:
-    path = sql_string(str(SEEDS_DIR / seed))
     rows = con.execute(
-        f"SELECT DISTINCT trim({column}) FROM read_csv({path}, header=true, all_varchar=true) "
-        f"WHERE trim({column}) <> '' ORDER BY ALL"
+        f"SELECT DISTINCT trim({column}) FROM read_csv($seed, header=true, all_varchar=true) "
+        f"WHERE trim({column}) <> '' ORDER BY ALL",
+        {"seed": str(SEEDS_DIR / seed)},
     ).fetchall()
     return [value for (value,) in rows]
 
@@ -86,10 +53,10 @@ def load_reference_values(con: duckdb.DuckDBPyConnection) -> dict[str, AllowedVa
         return AllowedValues(tuple(values), "expected " + ", ".join(values))
 
     def impact_order() -> list[str]:
-        seed = sql_string(str(SEEDS_DIR / "impact_levels.csv"))
         rows = con.execute(
-            f"SELECT lower(trim(impact)) FROM read_csv({seed}, header=true, all_varchar=true) "
-            "ORDER BY try_cast(sort_order AS INTEGER), impact"
+            "SELECT lower(trim(impact)) FROM read_csv($seed, header=true, all_varchar=true) "
+            "ORDER BY try_cast(sort_order AS INTEGER), impact",
+            {"seed": str(SEEDS_DIR / "impact_levels.csv")},
         ).fetchall()
         return [value for (value,) in rows]
 
@@ -112,9 +79,17 @@ def load_reference_values(con: duckdb.DuckDBPyConnection) -> dict[str, AllowedVa
     }
 
 
-def sql_string(value: str) -> str:
-    """A SQL string literal. Values come from seeds and file headers, so quote them."""
-    return "'" + value.replace("'", "''") + "'"
+def reference_parameters(feed: str, reference: dict[str, AllowedValues]) -> dict[str, object]:
+    """The named parameters the rules of `checked_records_sql(feed, ...)` read: each of the
+    feed's reference lists and the text describing it. Values reach SQL only as
+    parameters, never as text."""
+    parameters: dict[str, object] = {}
+    for column in FEED_COLUMNS[feed]:
+        if column.allowed:
+            allowed = reference[column.allowed]
+            parameters[f"allowed_{column.allowed}"] = list(allowed.values)
+            parameters[f"allowed_{column.allowed}_description"] = allowed.description
+    return parameters
 
 
 def trimmed_value(column: Column) -> str:
@@ -161,7 +136,7 @@ def _quoted_value(column: Column) -> str:
     return f"'''' || t_{column.name} || ''''"
 
 
-def column_rules(column: Column, reference: dict[str, AllowedValues]) -> list[Rule]:
+def column_rules(column: Column) -> list[Rule]:
     name = column.name
     normal = f"n_{name}"
     present = f"t_{name} IS NOT NULL"
@@ -169,13 +144,12 @@ def column_rules(column: Column, reference: dict[str, AllowedValues]) -> list[Ru
     if column.required:
         rules.append(Rule(f"t_{name} IS NULL", f"'{name}: missing required field'"))
     if column.allowed:
-        allowed = reference[column.allowed]
-        listed = ", ".join(sql_string(value) for value in allowed.values)
+        allowed = f"$allowed_{column.allowed}"
         rules.append(
             Rule(
-                f"{normal} IS NOT NULL AND {normal} NOT IN ({listed})",
+                f"{normal} IS NOT NULL AND NOT list_contains({allowed}, {normal})",
                 f"'{name}: value ' || {_quoted_value(column)} || "
-                f"{sql_string(' not allowed (' + allowed.description + ')')}",
+                f"' not allowed (' || {allowed}_description || ')'",
             )
         )
     unparseable = {"date": "unparseable date", "timestamp": "unparseable timestamp"}
@@ -184,6 +158,14 @@ def column_rules(column: Column, reference: dict[str, AllowedValues]) -> list[Ru
             Rule(
                 f"{present} AND {normal} IS NULL",
                 f"'{name}: {unparseable[column.kind]} ' || {_quoted_value(column)}",
+            )
+        )
+        first, last = SUPPORTED_DATES
+        rules.append(
+            Rule(
+                f"NOT CAST({normal} AS DATE) BETWEEN DATE '{first}' AND DATE '{last}'",
+                f"'{name}: ' || {_quoted_value(column)} || "
+                f"' is outside the supported range {first} to {last}'",
             )
         )
     if column.kind == "count":
@@ -224,22 +206,23 @@ def cross_column_rules(feed: str) -> list[Rule]:
     ]
 
 
-def feed_rules(feed: str, reference: dict[str, AllowedValues]) -> list[Rule]:
+def feed_rules(feed: str) -> list[Rule]:
     rules: list[Rule] = []
     for column in FEED_COLUMNS[feed]:
-        rules.extend(column_rules(column, reference))
+        rules.extend(column_rules(column))
     return rules + cross_column_rules(feed)
 
 
-def checked_records_sql(feed: str, source_sql: str, reference: dict[str, AllowedValues]) -> str:
+def checked_records_sql(feed: str, source_sql: str) -> str:
     """SELECT over the source with normalised values `n_<col>`, `is_bad` and `reasons`.
 
     The source must expose record_number, line_number, record_json and one VARCHAR column
     per feed column (NULL when the file lacks it). Each layer computes its expressions
-    once: trimmed values, then normalised ones, then one flag per rule.
+    once: trimmed values, then normalised ones, then one flag per rule. The allowed values
+    are the named parameters of `reference_parameters`.
     """
     columns = FEED_COLUMNS[feed]
-    rules = feed_rules(feed, reference)
+    rules = feed_rules(feed)
     trimmed = ", ".join(f"{trimmed_value(c)} AS t_{c.name}" for c in columns)
     normalised = ", ".join(f"{normalised_value(c)} AS n_{c.name}" for c in columns)
     flags = ", ".join(

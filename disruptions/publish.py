@@ -20,6 +20,7 @@ import duckdb
 
 from disruptions.config import Settings
 from disruptions.errors import PipelineError
+from disruptions.feeds import is_public_record_key
 from disruptions.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,6 @@ PUBLISHED_AUDIT_TABLES = (
     "dq_alerts",
     "pipeline_runs",
 )
-
-# The key inside a quarantined record that must never be published, whatever its case.
-SENSITIVE_RECORD_KEY = "rationale"
 
 _PUBLISHED_CATALOG = "published_copy"
 
@@ -94,28 +92,30 @@ def _warehouse_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     return [name for (name,) in rows]
 
 
-def _record_without_rationale(con: duckdb.DuckDBPyConnection) -> str:
-    """SQL for the quarantined `record` with every key named like rationale removed.
+def _public_record(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, str]]:
+    """SQL (and its parameters) for the quarantined `record` as it may be published: the
+    feeds' own columns only (feeds.PUBLIC_RECORD_COLUMNS), so never the rationale and
+    never a sender's extra free-text column.
 
     A JSON merge patch with a null value deletes that key. The keys are collected first
-    because the record keeps the sender's header spelling ("Rationale", " rationale ").
+    and judged by feeds.normalise_column_name, the same test ingest used to read them,
+    because the record keeps the sender's spelling ("Rationale", "\trationale").
     """
     keys = con.execute(
         """
-        SELECT DISTINCT k FROM (
-            SELECT unnest(json_keys(record)) AS k FROM audit.quarantine
-            WHERE record IS NOT NULL AND json_type(record) = 'OBJECT'
-        ) WHERE lower(trim(k)) = ?
-        """,
-        [SENSITIVE_RECORD_KEY],
+        SELECT DISTINCT unnest(json_keys(record)) FROM audit.quarantine
+        WHERE record IS NOT NULL AND json_type(record) = 'OBJECT'
+        """
     ).fetchall()
-    if not keys:
-        return "record"
-    patch_args = ", ".join(f"'{key.replace(chr(39), chr(39) * 2)}', NULL" for (key,) in keys)
-    return (
+    dropped = [key for (key,) in keys if not is_public_record_key(key)]
+    if not dropped:
+        return "record", {}
+    patch = ", ".join(f"$dropped_{i}, NULL" for i in range(len(dropped)))
+    sql = (
         "CASE WHEN record IS NOT NULL AND json_type(record) = 'OBJECT' "
-        f"THEN json_merge_patch(record, json_object({patch_args})) ELSE record END"
+        f"THEN json_merge_patch(record, json_object({patch})) ELSE record END"
     )
+    return sql, {f"dropped_{i}": key for i, key in enumerate(dropped)}
 
 
 def _copy_into(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -137,15 +137,14 @@ def _copy_into(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             f"SELECT count(*) FROM {target}.marts.{_quote(table)}"
         ).fetchone()[0]
     for table in PUBLISHED_AUDIT_TABLES:
+        select, parameters = f"SELECT * FROM audit.{table}", {}
         if table == "quarantine":
+            record, parameters = _public_record(con)
             select = (
                 "SELECT batch_id, source_file, line_number, "
-                f"CAST({_record_without_rationale(con)} AS JSON) AS record, reasons "
-                "FROM audit.quarantine"
+                f"CAST({record} AS JSON) AS record, reasons FROM audit.quarantine"
             )
-        else:
-            select = f"SELECT * FROM audit.{table}"
-        con.execute(f"CREATE TABLE {target}.audit.{table} AS {select}")
+        con.execute(f"CREATE TABLE {target}.audit.{table} AS {select}", parameters)
         counts[f"audit.{table}"] = con.execute(
             f"SELECT count(*) FROM {target}.audit.{table}"
         ).fetchone()[0]
@@ -174,7 +173,7 @@ def publish_marts(settings: Settings, run_id: str) -> Path:
     with open_warehouse(settings) as con:
         _remove_stale_tmp_files(settings)
         try:
-            con.execute(f"ATTACH '{tmp_path}' AS {_PUBLISHED_CATALOG}")
+            con.execute(f"ATTACH $path AS {_PUBLISHED_CATALOG}", {"path": str(tmp_path)})
             try:
                 counts = _copy_into(con)
                 con.execute(f"CHECKPOINT {_PUBLISHED_CATALOG}")

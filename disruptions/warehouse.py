@@ -18,6 +18,11 @@ import duckdb
 
 from disruptions.config import Settings
 
+# Problems of the warehouse or the machine (a full disk, a lost database), not of one
+# file or batch: they would fail every file alike, so they stop the step, which Airflow
+# retries. Any other error while one file or batch is handled is that one's problem.
+ENVIRONMENT_ERRORS = (duckdb.IOException, duckdb.FatalException, MemoryError)
+
 # Lineage columns every raw table carries. Load order is (batch_id, line_number):
 # batch ids come from a sequence, so a later file always has a larger id.
 RAW_DISRUPTIONS_DDL = """
@@ -91,6 +96,17 @@ AUDIT_DDL = [
         mtime_ns     BIGINT NOT NULL,
         ctime_ns     BIGINT NOT NULL,
         hashed_at_ns BIGINT NOT NULL
+    )
+    """,
+    """
+    -- Landing files a run had to leave for a later one (still being written, changed
+    -- while being loaded), so that nobody waits on a file that never arrives unknowingly.
+    CREATE TABLE IF NOT EXISTS audit.landing_waiting (
+        source_file   VARCHAR PRIMARY KEY,
+        reason        VARCHAR NOT NULL,
+        first_seen_at TIMESTAMP NOT NULL,
+        last_seen_at  TIMESTAMP NOT NULL,
+        run_id        VARCHAR
     )
     """,
     """
@@ -226,6 +242,53 @@ def writer_lock(settings: Settings, timeout_seconds: float | None = None) -> Ite
             with _held_locks_guard:
                 _held_locks[key] = 0
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def reader_lock(settings: Settings, timeout_seconds: float) -> Iterator[None]:
+    """Wait until no writer holds the warehouse, and keep writers out while the block reads.
+
+    A shared lock on the writer's lock file, opened read-only: a reader needs no write
+    access to the home. No lock file means no writer has ever run here.
+    """
+    try:
+        handle = open(settings.writer_lock_path, "rb")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:
+        yield
+        return
+    with handle:
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusyError(
+                        f"{settings.warehouse_path}: a pipeline run holds the warehouse"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+INTERRUPTED_STEP = (
+    "interrupted: the process running this step ended without recording how it ended "
+    "(killed, or the machine stopped)"
+)
+
+
+def close_interrupted_steps(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark as failed every step still recorded as running. Call it holding the writer
+    lock: a step holds the lock while it runs, so a writer that has the lock knows any
+    step still `running` belongs to a process that died. Returns how many it closed."""
+    return con.execute(
+        "UPDATE audit.pipeline_runs SET status = 'failed', finished_at = now()::TIMESTAMP, "
+        "message = ? WHERE status = 'running'",
+        [INTERRUPTED_STEP],
+    ).fetchone()[0]
 
 
 @contextmanager
