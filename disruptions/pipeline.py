@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from disruptions.config import Settings, load_settings
+from disruptions.config import TIMEZONE, Settings, load_settings
+from disruptions.logs import MultiLine, attach_file_log
 
-LONDON = ZoneInfo("Europe/London")
+LOCAL_ZONE = ZoneInfo(TIMEZONE)
 STEPS = (
     "ingest",
     "validate_batches",
@@ -36,10 +37,10 @@ log = logging.getLogger("disruptions.pipeline")
 
 
 def as_of_for(logical_date: datetime) -> date:
-    """The run's as_of: its logical date as a calendar date in Europe/London."""
+    """The run's as_of: its logical date as a calendar date in the product's time zone."""
     if logical_date.tzinfo is None:
         raise ValueError(f"logical date {logical_date!r} has no time zone")
-    return logical_date.astimezone(LONDON).date()
+    return logical_date.astimezone(LOCAL_ZONE).date()
 
 
 def run_identity(context: dict[str, Any]) -> tuple[str, date]:
@@ -58,31 +59,34 @@ def pipeline_log_path(settings: Settings) -> Path:
     return settings.logs_dir / "pipeline.log"
 
 
-def _attach_file_log(settings: Settings) -> None:
-    """Send the package's log records to logs/pipeline.log as well as wherever they go."""
-    path = pipeline_log_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    package_logger = logging.getLogger("disruptions")
-    for handler in package_logger.handlers:
-        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == path:
-            return
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    package_logger.addHandler(handler)
-    if package_logger.level == logging.NOTSET or package_logger.level > logging.INFO:
-        package_logger.setLevel(logging.INFO)
-
-
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     return text if len(text) <= 1000 else text[:997] + "..."
 
 
-def _record(settings: Settings, sql: str, params: list[Any]) -> None:
+def _start_step(settings: Settings, step: str, run_id: str, as_of: date | None) -> None:
+    from disruptions.warehouse import close_interrupted_steps, open_warehouse
+
+    with open_warehouse(settings) as con:
+        closed = close_interrupted_steps(con)
+        if closed:
+            log.warning("%d step(s) of an earlier run were left running: marked failed", closed)
+        con.execute(
+            "INSERT INTO audit.pipeline_runs (run_id, as_of, step, status, started_at) "
+            "VALUES (?, ?, ?, 'running', now()::TIMESTAMP)",
+            [run_id, as_of, step],
+        )
+
+
+def _finish_step(settings: Settings, step: str, run_id: str, message: str | None) -> None:
     from disruptions.warehouse import open_warehouse
 
     with open_warehouse(settings) as con:
-        con.execute(sql, params)
+        con.execute(
+            "UPDATE audit.pipeline_runs SET status = ?, finished_at = now()::TIMESTAMP, "
+            "message = ? WHERE run_id = ? AND step = ? AND status = 'running'",
+            ["failed" if message else "success", message, run_id, step],
+        )
 
 
 @contextmanager
@@ -94,27 +98,18 @@ def recorded_step(step: str, run_id: str, as_of: date | None) -> Iterator[Settin
     # Not settings.ensure_dirs(): creating a missing landing folder would hide a wrong
     # DISRUPTIONS_LANDING behind a run that quietly loads nothing.
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    _attach_file_log(settings)
+    attach_file_log(pipeline_log_path(settings))
     with writer_lock(settings):
-        _record(
-            settings,
-            "INSERT INTO audit.pipeline_runs (run_id, as_of, step, status, started_at) "
-            "VALUES (?, ?, ?, 'running', now()::TIMESTAMP)",
-            [run_id, as_of, step],
-        )
+        _start_step(settings, step, run_id, as_of)
         log.info("step %s started (run %s, as_of %s)", step, run_id, as_of)
-        finish = (
-            "UPDATE audit.pipeline_runs SET status = ?, finished_at = now()::TIMESTAMP, "
-            "message = ? WHERE run_id = ? AND step = ? AND status = 'running'"
-        )
         try:
             yield settings
         except BaseException as error:
             message = f"{type(error).__name__}: {_one_line(error)}"
             log.error("step %s failed (run %s): %s", step, run_id, message)
-            _record(settings, finish, ["failed", message, run_id, step])
+            _finish_step(settings, step, run_id, message)
             raise
-        _record(settings, finish, ["success", None, run_id, step])
+        _finish_step(settings, step, run_id, None)
         log.info("step %s succeeded (run %s)", step, run_id)
 
 
@@ -124,7 +119,7 @@ def step_ingest(run_id: str, as_of: date) -> str:
 
     with recorded_step("ingest", run_id, as_of) as settings:
         summary = ingest_landing(settings, run_id)
-        log.info("ingest: %s", summary)
+        log.info("ingest: %s", MultiLine(summary))
         return str(summary)
 
 
@@ -134,7 +129,7 @@ def step_validate_batches(run_id: str, as_of: date) -> str:
 
     with recorded_step("validate_batches", run_id, as_of) as settings:
         result = validate_new_batches(settings, run_id)
-        log.info("validate_batches: %s", result)
+        log.info("validate_batches: %s", MultiLine(result))
         return str(result)
 
 
@@ -154,7 +149,7 @@ def step_validate_marts(run_id: str, as_of: date) -> str:
 
     with recorded_step("validate_marts", run_id, as_of) as settings:
         result = validate_marts(settings, run_id, as_of)
-        log.info("validate_marts: %s", result)
+        log.info("validate_marts: %s", MultiLine(result))
         return str(result)
 
 
@@ -168,14 +163,14 @@ def step_publish(run_id: str, as_of: date) -> str:
 
 def step_report_and_docs(run_id: str, as_of: date) -> str:
     """Write the national HTML report, the dbt docs and the GX Data Docs."""
+    from disruptions.load_docs import build_load_docs
     from disruptions.report import write_report
     from disruptions.transform import generate_dbt_docs
-    from disruptions.validate import build_data_docs
 
     with recorded_step("report_and_docs", run_id, as_of) as settings:
         report = write_report(settings)
         generate_dbt_docs(settings)
-        build_data_docs(settings)
+        build_load_docs(settings)
         log.info("report_and_docs: %s", report)
         return str(report)
 
