@@ -18,7 +18,10 @@ SEEDS_DIR = PROJECT_ROOT / "seeds"
 QUERIES_DIR = PROJECT_ROOT / "queries"
 DAGS_DIR = PROJECT_ROOT / "dags"
 
-FEEDS = ("disruptions", "ocg_assessments")
+# The one time zone of the product: a run's as_of is its logical date in this zone, and
+# the scheduled run fires at 02:00 here.
+TIMEZONE = "Europe/London"
+SCHEDULED_HOUR = 2
 # The public marts (schema `marts`), in the order a performance lead meets them. Each has
 # a GX suite of the same name in expectations/ and its definition in the dbt YAML.
 PUBLIC_MARTS = (
@@ -74,6 +77,10 @@ class Settings:
     # of RAM, which lets one night's 10M-row window functions take the machine; with a cap
     # DuckDB spills to disk instead. A DuckDB size string, e.g. "2GB".
     duckdb_memory_limit: str = "2GB"
+    # Above these an assessment loads with a warning (expectations/ocg_assessments_batch):
+    # a value nobody could mean, such as 2147483647, would distort every mean it enters.
+    plausible_max_threat_score: int = 1000
+    plausible_max_member_count: int = 1000
 
     # --- derived locations -------------------------------------------------------
     @property
@@ -118,11 +125,6 @@ class Settings:
         return self.home / "logs"
 
     @property
-    def gx_dir(self) -> Path:
-        """Great Expectations' own working files (validation results, docs site config)."""
-        return self.home / "gx"
-
-    @property
     def dbt_target_dir(self) -> Path:
         return self.home / "dbt_target"
 
@@ -162,4 +164,6 @@ def load_settings(home: str | Path | None = None, landing: str | Path | None = N
         webhook_url=os.environ.get("DISRUPTIONS_ALERT_WEBHOOK_URL") or None,
         landing_settle_seconds=float(os.environ.get("DISRUPTIONS_LANDING_SETTLE_SECONDS", "2")),
         duckdb_memory_limit=os.environ.get("DISRUPTIONS_DUCKDB_MEMORY_LIMIT", "").strip() or "2GB",
+        plausible_max_threat_score=_env_int("DISRUPTIONS_PLAUSIBLE_MAX_THREAT_SCORE", 1000),
+        plausible_max_member_count=_env_int("DISRUPTIONS_PLAUSIBLE_MAX_MEMBER_COUNT", 1000),
     )

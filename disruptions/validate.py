@@ -24,22 +24,23 @@ import logging
 import math
 import os
 import re
-import shutil
 import statistics
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import duckdb
 
 from disruptions.alerts import raise_alert, scrub
 from disruptions.config import EXPECTATIONS_DIR, PUBLIC_MARTS, SEEDS_DIR, Settings
-from disruptions.errors import PipelineError
-from disruptions.warehouse import open_warehouse
+from disruptions.errors import PipelineError, describe_unexpected
+from disruptions.feeds import is_sensitive_column
+from disruptions.logs import printable
+from disruptions.warehouse import ENVIRONMENT_ERRORS, open_warehouse
 
 logger = logging.getLogger("disruptions.validate")
 
@@ -61,9 +62,6 @@ MIN_GROUP_TO_SPLIT = 4  # a failing group this small is validated batch by batch
 DUCKDB_MEMORY_LIMIT = "1GB"  # while batches are validated; DuckDB spills beyond it
 
 SAMPLE_VALUES = 5  # sample values per failing expectation in an alert
-KEEP_VALIDATION_RESULTS = 400  # results kept for Data Docs; older ones are pruned
-DATA_DOCS_SITE = "disruptions_site"
-SENSITIVE_COLUMNS = frozenset({"rationale"})
 
 # A plausible id: a short code without spaces. Checked in DuckDB (RE2, all cores) rather
 # than by GX on 10M Python-side strings; the suites' descriptions quote it.
@@ -93,7 +91,7 @@ FEED_FRAMES = {
         f"""
         WITH batch AS NOT MATERIALIZED (
             SELECT batch_id, disruption_id, ocg_id, disruption_date, recorded_at, impact,
-                   strand, tactic, lead_agency, force_area, status, line_number
+                   strand, tactic, lead_agency, force_area, status, operation, line_number
             FROM raw.disruptions
             WHERE batch_id BETWEEN $first_batch AND $last_batch
               AND list_contains($batch_ids, batch_id)
@@ -113,6 +111,26 @@ FEED_FRAMES = {
             FROM raw.ocg_assessments AS a
             JOIN audit.load_batches AS b ON b.batch_id = a.batch_id
             WHERE b.status = 'loaded'
+        ), conflicts AS (
+            -- The same claim version (id and recorded_at) already counted from another
+            -- file with other values: the later file silently wins, so say so.
+            SELECT batch.batch_id, batch.disruption_id, batch.recorded_at,
+                   min(other.source_file || ' line ' || other.line_number) AS other_line
+            FROM batch
+            JOIN raw.disruptions AS other
+              ON other.disruption_id = batch.disruption_id
+             AND other.recorded_at = batch.recorded_at
+             AND other.batch_id <> batch.batch_id
+            JOIN audit.load_batches AS other_batch
+              ON other_batch.batch_id = other.batch_id AND other_batch.status = 'loaded'
+            WHERE (other.ocg_id, other.disruption_date, other.impact, other.strand,
+                   other.tactic, other.lead_agency, other.force_area, other.status,
+                   other.operation)
+                  IS DISTINCT FROM
+                  (batch.ocg_id, batch.disruption_date, batch.impact, batch.strand,
+                   batch.tactic, batch.lead_agency, batch.force_area, batch.status,
+                   batch.operation)
+            GROUP BY ALL
         )
         SELECT batch.batch_id,
                CAST(batch.disruption_date AS TIMESTAMP_NS) AS disruption_date,
@@ -130,13 +148,22 @@ FEED_FRAMES = {
                     THEN batch.disruption_id END AS malformed_disruption_id,
                CASE WHEN NOT regexp_full_match(batch.ocg_id, '{ID_PATTERN}')
                     THEN batch.ocg_id END AS malformed_ocg_id,
-               CASE WHEN known.ocg_id IS NULL THEN batch.ocg_id END AS unknown_ocg_id
+               CASE WHEN known.ocg_id IS NULL THEN batch.ocg_id END AS unknown_ocg_id,
+               CASE WHEN conflicts.other_line IS NOT NULL
+                    THEN batch.disruption_id || ' recorded '
+                         || strftime(batch.recorded_at, '%Y-%m-%dT%H:%M:%S')
+                         || ': other values in ' || conflicts.other_line
+               END AS conflicting_version
         FROM batch
         LEFT JOIN repeated
                ON repeated.batch_id = batch.batch_id
               AND repeated.disruption_id = batch.disruption_id
               AND repeated.recorded_at = batch.recorded_at
         LEFT JOIN known ON known.ocg_id = batch.ocg_id
+        LEFT JOIN conflicts
+               ON conflicts.batch_id = batch.batch_id
+              AND conflicts.disruption_id = batch.disruption_id
+              AND conflicts.recorded_at = batch.recorded_at
         """
         + QUARANTINED_RECORDS,
         ("impact", "strand", "tactic", "lead_agency", "force_area", "status"),
@@ -201,9 +228,9 @@ class ExpectationFailure:
             percent = f" ({self.failing_percent:.2f}%)" if self.failing_percent is not None else ""
             text += f": {self.failing_rows} failing rows{percent}"
         elif self.observed_value is not None:
-            text += f": observed {self.observed_value}"
+            text += f": observed {printable(self.observed_value, 200)}"
         if self.samples:
-            text += f"; e.g. {', '.join(str(value) for value in self.samples)}"
+            text += f"; e.g. {', '.join(printable(value, 80) for value in self.samples)}"
         return text
 
     def as_dict(self) -> dict:
@@ -229,6 +256,9 @@ class SuiteOutcome:
     evaluated: int
     failures: list[ExpectationFailure]
     seconds: float
+    # Every expectation's result, passed or not, in suite order, as stored for the load
+    # validation pages (load_docs.py).
+    results: list[dict] = field(default_factory=list)
 
     @property
     def critical(self) -> list[ExpectationFailure]:
@@ -271,8 +301,8 @@ class BatchValidationSummary:
             if batch.outcome.failures:
                 state = "HELD" if batch.held else "warnings"
                 lines.append(
-                    f"  batch {batch.batch_id} ({batch.feed}, {batch.source_file}): {state}: "
-                    + "; ".join(f.describe() for f in batch.outcome.failures)
+                    f"  batch {batch.batch_id} ({batch.feed}, {printable(batch.source_file)}): "
+                    f"{state}: " + "; ".join(f.describe() for f in batch.outcome.failures)
                 )
         return "\n".join(lines)
 
@@ -349,7 +379,9 @@ class SuiteRunner:
         _skip_dataframe_fingerprint()
         self._gx = gx
         self.settings = settings
-        self.context = gx.get_context(mode="file", project_root_dir=str(settings.home))
+        # Ephemeral: suites live in expectations/, results in audit.batch_validations,
+        # and the pages stewards read are load_docs.py's, so GX keeps no files of its own.
+        self.context = gx.get_context(mode="ephemeral")
         self._configure_context()
         datasource = self.context.data_sources.add_or_update_pandas("disruptions_frames")
         try:
@@ -366,35 +398,10 @@ class SuiteRunner:
     def _configure_context(self) -> None:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        variables = self.context.variables
-        changed = False
-        bars = variables.progress_bars
-        if isinstance(bars, dict):
-            globally = bars.get("globally")
-        else:
-            globally = getattr(bars, "globally", None)
-        if globally is not False:
-            variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-            changed = True
-        sites = dict(variables.data_docs_sites or {})
-        wanted = {
-            "class_name": "SiteBuilder",
-            "show_how_to_buttons": False,
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(self.settings.data_docs_dir) + "/",
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        }
-        if sites != {DATA_DOCS_SITE: wanted}:
-            variables.data_docs_sites = {DATA_DOCS_SITE: wanted}
-            changed = True
-        if changed:
-            self.context.variables.save()
-            # The context caches its sites; a fresh one reads the saved configuration.
-            self.context = self._gx.get_context(
-                mode="file", project_root_dir=str(self.settings.home)
-            )
+        # Progress bars would fill the logs; nothing is saved (the context is ephemeral).
+        self.context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
 
     def definition(self, suite_name: str):
         if suite_name not in self._definitions:
@@ -432,6 +439,9 @@ class SuiteRunner:
             result_format={"result_format": "BASIC", "partial_unexpected_count": SAMPLE_VALUES},
         )
         failures = [_failure(item) for item in result.results if not item.success]
+        results = [
+            {**_failure(item).as_dict(), "success": bool(item.success)} for item in result.results
+        ]
         self._drop_cached_batches(definition)
         return SuiteOutcome(
             suite_name=suite_name,
@@ -439,6 +449,7 @@ class SuiteRunner:
             evaluated=len(result.results),
             failures=failures,
             seconds=time.perf_counter() - started,
+            results=results,
         )
 
     def _drop_cached_batches(self, definition) -> None:
@@ -483,7 +494,7 @@ def _failure(item) -> ExpectationFailure:
     samples = [
         _sample(value)
         for value in (result.get("partial_unexpected_list") or [])[:SAMPLE_VALUES]
-        if not (isinstance(value, dict) and SENSITIVE_COLUMNS & set(value))
+        if not (isinstance(value, dict) and any(map(is_sensitive_column, value)))
     ]
     failing_rows = result.get("unexpected_count")
     percent = result.get("unexpected_percent")
@@ -505,7 +516,7 @@ def _failure(item) -> ExpectationFailure:
 def _sample(value: Any) -> Any:
     """A short, JSON-friendly rendering of one failing value (or pair, or row key)."""
     if isinstance(value, dict):
-        return {k: _sample(v) for k, v in value.items() if k not in SENSITIVE_COLUMNS}
+        return {k: _sample(v) for k, v in value.items() if not is_sensitive_column(k)}
     if isinstance(value, list | tuple):
         return [_sample(v) for v in value[:SAMPLE_VALUES]]
     if hasattr(value, "item") and not hasattr(value, "isoformat"):  # numpy scalars
@@ -872,6 +883,8 @@ class _BatchStep:
         self.base_parameters = {
             **seed_parameters(),
             **_run_parameters(datetime.now(UTC).date()),
+            "plausible_max_threat_score": settings.plausible_max_threat_score,
+            "plausible_max_member_count": settings.plausible_max_member_count,
         }
 
     def _runner(self) -> SuiteRunner:
@@ -945,10 +958,16 @@ class _BatchStep:
         suite = load_suite_definition(suite_name)
         if not _combinable(suite):
             return group
-        frame = self.frame(feed, [batch[0] for batch in group])
         runner = self._runner()
         unbounded = {"volume_min": 0, "volume_max": None, "volume_extreme_max": None}
-        outcome = runner.run(suite_name, frame, {**self.base_parameters, **unbounded})
+        try:
+            frame = self.frame(feed, [batch[0] for batch in group])
+            outcome = runner.run(suite_name, frame, {**self.base_parameters, **unbounded})
+        except ENVIRONMENT_ERRORS:
+            raise
+        except Exception:
+            # Validated one by one instead, where an error holds only its own batch.
+            return group
         if outcome.failures:
             del frame
             if len(group) < MIN_GROUP_TO_SPLIT:
@@ -973,7 +992,7 @@ class _BatchStep:
             if not _passes_alone(suite, count, null_shares, bounds):
                 alone.append(batch)
                 continue
-            own = SuiteOutcome(suite_name, count, outcome.evaluated, [], 0.0)
+            own = SuiteOutcome(suite_name, count, outcome.evaluated, [], 0.0, outcome.results)
             together = {"validated_with_batches": [b[0] for b in group]}
             self.summary.batches.append(
                 _record_batch_outcome(
@@ -998,12 +1017,19 @@ class _BatchStep:
         return alone
 
     def validate_alone(self, batch: tuple) -> None:
-        batch_id, feed, source_file, _ = batch
-        frame = self.frame(feed, [batch_id])
+        batch_id, feed, source_file, rows = batch
         runner = self._runner()
         parameters = {**self.base_parameters, **self._bounds(batch_id, feed, source_file)}
-        outcome = runner.run(FEED_SUITES[feed], frame, parameters)
-        del frame
+        try:
+            frame = self.frame(feed, [batch_id])
+            outcome = runner.run(FEED_SUITES[feed], frame, parameters)
+            del frame
+        except ENVIRONMENT_ERRORS:
+            raise
+        except Exception as error:
+            # One batch's data must not stop the others' validation, night after night:
+            # a batch that cannot be validated is held, with the reason, for a steward.
+            outcome = _unvalidated_outcome(FEED_SUITES[feed], rows, error)
         result = _record_batch_outcome(
             self.settings, self.con, self.run_id, batch_id, feed, source_file, outcome
         )
@@ -1023,6 +1049,32 @@ class _BatchStep:
             len(outcome.warnings),
             outcome.seconds,
         )
+
+
+def _unvalidated_outcome(suite_name: str, rows: int, error: Exception) -> SuiteOutcome:
+    logger.error("%s: validation could not run: %s", suite_name, describe_unexpected(error))
+    return SuiteOutcome(
+        suite_name=suite_name,
+        rows=rows,
+        evaluated=0,
+        failures=[
+            ExpectationFailure(
+                expectation="batch_can_be_validated",
+                severity="critical",
+                why=(
+                    "A batch that cannot be validated cannot be trusted: it is held until a "
+                    "steward has looked at it."
+                ),
+                column=None,
+                failing_rows=None,
+                failing_percent=None,
+                observed_value=None,
+                samples=[],
+                error=f"{type(error).__name__} while building or validating its frame",
+            )
+        ],
+        seconds=0.0,
+    )
 
 
 def _record_batch_outcome(
@@ -1062,7 +1114,12 @@ def _record_batch_outcome(
                 datetime.now(UTC).replace(tzinfo=None),
                 run_id,
                 json.dumps(
-                    {"rows": outcome.rows, "failures": details["failures"], **(extra or {})}
+                    {
+                        "rows": outcome.rows,
+                        "failures": details["failures"],
+                        "results": outcome.results or details["failures"],
+                        **(extra or {}),
+                    }
                 ),
             ],
         )
@@ -1439,32 +1496,3 @@ def _alert_mart(
         run_id=run_id,
         con=con,
     )
-
-
-# --- Data Docs --------------------------------------------------------------------------
-
-
-def _prune_validation_results(settings: Settings) -> None:
-    """Keep Data Docs quick to rebuild: only the most recent results stay."""
-    results_dir = settings.gx_dir / "uncommitted" / "validations"
-    if not results_dir.exists():
-        return
-    files = sorted(results_dir.rglob("*.json"), key=lambda path: path.stat().st_mtime)
-    for path in files[:-KEEP_VALIDATION_RESULTS]:
-        path.unlink(missing_ok=True)
-
-
-def build_data_docs(settings: Settings) -> Path:
-    """Rebuild the GX Data Docs site at $DISRUPTIONS_HOME/reports/data_docs/index.html."""
-    runner = SuiteRunner(settings)
-    # Suites show up in the docs even on a night with nothing new to validate.
-    for name in (*FEED_SUITES.values(), *MART_SUITES, RECONCILIATION_SUITE):
-        runner.definition(name)
-    _prune_validation_results(settings)
-    if settings.data_docs_dir.exists():
-        shutil.rmtree(settings.data_docs_dir)  # drop pages of pruned results
-    runner.context.build_data_docs(site_names=[DATA_DOCS_SITE])
-    index = settings.data_docs_dir / "index.html"
-    if not index.exists():
-        raise PipelineError(f"Data Docs were not written to {index}")
-    return index
