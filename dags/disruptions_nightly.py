@@ -18,9 +18,9 @@ import pendulum
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from disruptions.config import SCHEDULED_HOUR, TIMEZONE
 from disruptions.errors import PipelineError
-
-LONDON = "Europe/London"
+from disruptions.feeds import EARLIEST_DISRUPTION_DATE
 
 # Steps that can fail for passing reasons (a file still being written, the warehouse
 # lock held past its timeout, a disk briefly full) retry with exponential backoff.
@@ -66,8 +66,14 @@ def run_step(step: str) -> str:
 @dag(
     dag_id="disruptions_nightly",
     description="Load, validate, model, validate, publish and report ROCU disruption outcomes",
-    schedule=CronTriggerTimetable("0 2 * * *", timezone=LONDON),
-    start_date=pendulum.datetime(2020, 1, 1, tz=LONDON),
+    schedule=CronTriggerTimetable(f"0 {SCHEDULED_HOUR} * * *", timezone=TIMEZONE),
+    # As early as any as_of can be, so that a backfill to any date runs its tasks.
+    start_date=pendulum.datetime(
+        EARLIEST_DISRUPTION_DATE.year,
+        EARLIEST_DISRUPTION_DATE.month,
+        EARLIEST_DISRUPTION_DATE.day,
+        tz=TIMEZONE,
+    ),
     catchup=False,
     max_active_runs=1,
     max_active_tasks=1,

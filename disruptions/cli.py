@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
 
 from disruptions.config import Settings, load_settings
 from disruptions.errors import PipelineError, UserError
+from disruptions.logs import install_argument_escaping, printable
 
 
 def _iso_date(value: str) -> date:
@@ -136,9 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler, help_text: str, writes_home: bool = True
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text, parents=[sub_common])
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, writes_home=writes_home)
         return sub
 
     add("demo", cmd_demo, "generate the national sample and run the nightly pipeline on it")
@@ -147,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", help="landing folder (overrides DISRUPTIONS_LANDING)")
     run.add_argument("--as-of", type=_iso_date, help="the run's logical date (default: today)")
 
-    generate = add("generate", cmd_generate, "write synthetic feeds")
+    generate = add("generate", cmd_generate, "write synthetic feeds", writes_home=False)
     generate.add_argument("--out", required=True, help="folder to write the feed files into")
     generate.add_argument("--ocgs", type=_positive_int, default=4500)
     generate.add_argument("--disruptions", type=_positive_int, default=65000)
@@ -174,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = add("ingest", cmd_ingest, "load new landing files into the warehouse (no dbt)")
     ingest.add_argument("--landing", help="landing folder (overrides DISRUPTIONS_LANDING)")
 
-    query = add("query", cmd_query, "query the published marts, read-only")
+    query = add("query", cmd_query, "query the published marts, read-only", writes_home=False)
     query.add_argument("sql", help="a SQL statement, or the name of a saved query in queries/")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
@@ -183,7 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv")
     export.add_argument("--out", help="output file (default: under $DISRUPTIONS_HOME/exports)")
 
-    add("status", cmd_status, "show batches, quarantine, held batches, alerts and the last run")
+    add(
+        "status",
+        cmd_status,
+        "show batches, quarantine, held batches, alerts and the last run",
+        writes_home=False,
+    )
 
     release = add("release", cmd_release, "let a reviewed held batch into the marts")
     release.add_argument("batch", type=int, help="batch id")
@@ -195,25 +204,68 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_home(settings: Settings, writes_home: bool) -> None:
+    """Refuse a home the command cannot use, in one line, before anything touches it."""
+    home = settings.home
+    if home.exists() and not home.is_dir():
+        raise UserError(f"{home}: the home (--home or DISRUPTIONS_HOME) is a file, not a folder")
+    if not writes_home:
+        return
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{home}: cannot create the home folder: {error.strerror}") from None
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise UserError(
+            f"{home}: cannot write to the home folder (read-only?); this command needs to; "
+            "`disruptions status` and `disruptions query` only read"
+        )
+
+
+def describe_os_error(error: OSError) -> str:
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    install_argument_escaping()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    command = f"disruptions {args.command}"
     try:
         settings = load_settings(home=args.home, landing=getattr(args, "landing", None))
+        check_home(settings, args.writes_home)
         return args.handler(args, settings)
     except (UserError, PipelineError) as error:
         if args.verbose:
             logging.exception("command failed")
-        print(f"disruptions {args.command}: error: {error}", file=sys.stderr)
+        print(f"{command}: error: {printable(error)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print(f"disruptions {args.command}: interrupted", file=sys.stderr)
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as error:
+        # The machine refused (a read-only folder, a full disk, a path that cannot exist).
+        if args.verbose:
+            logging.exception("command failed")
+        print(f"{command}: error: {printable(describe_os_error(error))}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        # Not a user error but a fault of ours: still one line, the detail with --verbose.
+        if args.verbose:
+            logging.exception("command failed")
+        text = printable(" ".join(str(error).split()), 300)
+        print(
+            f"{command}: error: unexpected {type(error).__name__}: {text} "
+            "(this is a fault in disruptions; rerun with --verbose for the details)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

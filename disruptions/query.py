@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -293,8 +294,7 @@ def export_mart(
             raise UserError(f"no mart named {mart!r}; marts: {', '.join(marts) or '(none)'}")
         relation = con.sql(f"SELECT * FROM marts.{_quote_identifier(matches[0])}")
         target = Path(out) if out else settings.home / "exports" / f"{matches[0]}.{output_format}"
-        target = target.resolve()
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = Path(os.path.abspath(target))  # symlinks are refused, not followed
         if output_format == "parquet":
             table = relation.to_arrow_table()
             write_atomically(target, lambda path: _write_parquet(table, path))
@@ -314,27 +314,64 @@ def export_mart(
     return target
 
 
-def _mode_for_new_files() -> int:
-    """What open() would give a new file under this process's umask (mkstemp gives 0600,
-    which would hide a report or export from the colleagues it is for)."""
+def _umask() -> int:
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
+                    return int(line.split()[1], 8)
     except (OSError, ValueError):
         pass
-    return 0o644
+    return 0o022
+
+
+def new_file_mode() -> int:
+    """What open() would give a new file under this process's umask (mkstemp gives 0600,
+    which would hide a report or export from the colleagues it is for)."""
+    return 0o666 & ~_umask()
+
+
+def new_folder_mode() -> int:
+    """What mkdir() would give a new folder under this process's umask (mkdtemp: 0700)."""
+    return 0o777 & ~_umask()
+
+
+def check_output_path(target: Path) -> None:
+    """A command writes only to a new path or over a regular file, never through a symlink
+    or over a folder, device or pipe (as root, replacing /dev/null would be harm), and
+    refuses an impossible path in one line. Creates the missing parent folders."""
+    try:
+        existing = os.lstat(target)
+    except FileNotFoundError:
+        existing = None
+    except OSError as error:  # e.g. a file used as a folder on the way
+        raise UserError(f"{target}: cannot write there: {error.strerror}") from None
+    if existing is not None and stat.S_ISLNK(existing.st_mode):
+        raise UserError(f"{target}: is a symbolic link; give a regular file or a new path")
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        raise UserError(
+            f"{target}: is not a regular file (a folder, device or pipe); give a regular file "
+            "or a new path"
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{target.parent}: cannot create the folder: {error.strerror}") from None
 
 
 def write_atomically(target: Path, write) -> None:
-    """Write beside the target and swap it in, so a reader never sees half a file."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    """Write beside the target and swap it in, so a reader never sees half a file.
+    The target must pass `check_output_path`."""
+    check_output_path(target)
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as error:
+        raise UserError(f"{target}: cannot write there: {error.strerror or error}") from None
     os.close(handle)
     temp_path = Path(temp_name)
     try:
         write(temp_path)
-        os.chmod(temp_path, _mode_for_new_files())
+        os.chmod(temp_path, new_file_mode())
         os.replace(temp_path, target)
     except OSError as error:
         raise UserError(f"{target}: cannot write: {error.strerror or error}") from None
@@ -348,17 +385,29 @@ def _write_parquet(table, path: Path) -> None:
     pq.write_table(table, path)
 
 
+# Control characters an XLSX cell cannot hold (openpyxl refuses them); each is shown as
+# its Unicode "control picture" instead (\x0b becomes \u240b), so the cell still says
+# something was there.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xlsx_text(value: str) -> str:
+    return _XLSX_ILLEGAL.sub(lambda match: chr(0x2400 + ord(match.group())), value)
+
+
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, timedelta):
         return str(value)
     if isinstance(value, dict | list | tuple):
-        return escape_formula(json.dumps(_plain(value), ensure_ascii=False))
+        value = json.dumps(_plain(value), ensure_ascii=False)
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, str):
+        value = _xlsx_text(value)
     return escape_formula(value)
 
 
@@ -367,7 +416,7 @@ def _write_xlsx(sheet_name: str, columns: Sequence[str], rows, path: Path) -> No
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_name[:31])
-    sheet.append([escape_formula(column) for column in columns])
+    sheet.append([escape_formula(_xlsx_text(column)) for column in columns])
     for row in rows:
         sheet.append([_xlsx_value(value) for value in row])
     workbook.save(path)

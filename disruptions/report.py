@@ -79,7 +79,6 @@ def write_report(settings: Settings, rocu: str | None = None) -> Path:
     }
     html = render_report(figures)
     target = settings.regional_report_path(code) if code else settings.report_path
-    target.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(target, lambda path: path.write_text(html, encoding="utf-8"))
     return target
 

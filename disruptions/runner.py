@@ -27,21 +27,40 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from disruptions.config import DAGS_DIR, Settings, load_settings
-from disruptions.errors import PipelineError
+from disruptions.config import DAGS_DIR, SCHEDULED_HOUR, TIMEZONE, Settings, load_settings
+from disruptions.errors import PipelineError, UserError
+from disruptions.feeds import EARLIEST_DISRUPTION_DATE
+from disruptions.logs import printable
 
 DAG_ID = "disruptions_nightly"
 DAG_FILE = DAGS_DIR / "disruptions_nightly.py"
-LONDON = ZoneInfo("Europe/London")
-# The scheduled run fires at 02:00 London time; an explicit --as-of uses the same hour.
-SCHEDULED_HOUR = 2
+LOCAL_ZONE = ZoneInfo(TIMEZONE)
 
 
 def logical_date_for(as_of: date | None) -> datetime:
-    """The logical date whose London calendar date is as_of (now when none is given)."""
+    """The logical date whose local calendar date is as_of (now when none is given); an
+    explicit as_of uses the hour of the scheduled run."""
     if as_of is None:
-        return datetime.now(tz=LONDON)
-    return datetime(as_of.year, as_of.month, as_of.day, SCHEDULED_HOUR, tzinfo=LONDON)
+        return datetime.now(tz=LOCAL_ZONE)
+    return datetime(as_of.year, as_of.month, as_of.day, SCHEDULED_HOUR, tzinfo=LOCAL_ZONE)
+
+
+def check_as_of(as_of: date) -> None:
+    """Refuse an as_of no run can mean: before any disruption can be dated, or in the
+    future (the marts would count as knowable what nobody can know yet, and be
+    published as the live figures)."""
+    today = datetime.now(tz=LOCAL_ZONE).date()
+    if as_of < EARLIEST_DISRUPTION_DATE:
+        raise UserError(
+            f"--as-of {as_of.isoformat()} is before {EARLIEST_DISRUPTION_DATE.isoformat()}, "
+            "the earliest disruption_date the feeds accept: there is nothing to count"
+        )
+    if as_of > today:
+        raise UserError(
+            f"--as-of {as_of.isoformat()} is after today ({today.isoformat()}, {TIMEZONE}): "
+            "a run can only show what is knowable now, and its marts are published as the "
+            "live figures"
+        )
 
 
 def airflow_environment(settings: Settings) -> dict[str, str]:
@@ -72,11 +91,13 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
 
 def run_nightly(settings: Settings, as_of: date | None) -> str:
     """Run the nightly DAG once and return a summary; raise PipelineError if it failed."""
+    if as_of is not None:
+        check_as_of(as_of)
     # The landing folder is not created here: a missing one is the ingest step's error.
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     logical = logical_date_for(as_of)
-    stamp = datetime.now(tz=LONDON).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(tz=LOCAL_ZONE).strftime("%Y%m%dT%H%M%S")
     airflow_log = settings.logs_dir / f"airflow-run-{stamp}-{os.getpid()}.log"
     env = {**os.environ, **airflow_environment(settings)}
     started = time.monotonic()
@@ -121,6 +142,16 @@ def _failure_line(result: dict[str, Any], airflow_log: Path) -> str:
     return f"task {task} failed: {message or 'see ' + str(airflow_log)}"
 
 
+def _waiting_lines(waiting: list[list[str]]) -> list[str]:
+    if not waiting:
+        return []
+    shown = [f"{printable(source)} ({reason})" for source, reason in waiting[:10]]
+    more = f", and {len(waiting) - 10} more" if len(waiting) > 10 else ""
+    return [
+        f"  files left for a later run: {len(waiting)}: " + ", ".join(shown) + more,
+    ]
+
+
 def _summary(settings: Settings, result: dict[str, Any], elapsed: float, log: Path) -> str:
     batches = result.get("batches") or {}
     lines = [
@@ -132,6 +163,7 @@ def _summary(settings: Settings, result: dict[str, Any], elapsed: float, log: Pa
         f"  rows loaded {result.get('rows_loaded', 0)}, "
         f"quarantined {result.get('rows_quarantined', 0)}; "
         f"batches held (all runs, awaiting review): {result.get('held_total', 0)}",
+        *_waiting_lines(result.get("waiting") or []),
         f"  published: {settings.published_path}",
         f"  report:    {settings.report_path}",
         f"  logs:      {settings.logs_dir / 'pipeline.log'}, {log}",
@@ -191,6 +223,11 @@ def _run_facts(settings: Settings, run_id: str) -> dict[str, Any]:
             "(SELECT 1 FROM audit.batch_decisions d WHERE d.batch_id = b.batch_id "
             " AND d.decision = 'discarded')"
         ).fetchone()[0]
+        waiting = con.execute(
+            "SELECT source_file, reason FROM audit.landing_waiting WHERE run_id = ? "
+            "ORDER BY source_file",
+            [run_id],
+        ).fetchall()
         step_errors = dict(
             con.execute(
                 "SELECT step, arg_max(message, started_at) FROM audit.pipeline_runs "
@@ -203,6 +240,7 @@ def _run_facts(settings: Settings, run_id: str) -> dict[str, Any]:
         "rows_loaded": int(rows_loaded),
         "rows_quarantined": int(rows_quarantined),
         "held_total": int(held_total),
+        "waiting": [list(row) for row in waiting],
         "step_errors": step_errors,
     }
 

@@ -1,9 +1,11 @@
 """`disruptions status`: the ledger, quarantine, held batches, alerts and the last run.
 
-Status must answer while the nightly run is busy. It waits only briefly for the writer
-lock and then reads the working warehouse read-only; if a run holds the lock, it reads
-the `audit` schema of the last publication instead and says so. It never selects a
-quarantined `record`, so the rationale text cannot appear.
+Status must answer while the nightly run is busy, and needs no write access to the home.
+It waits only briefly for a shared hold on the writer's lock and then reads the working
+warehouse read-only; if a run holds the lock, it reads the `audit` schema of the last
+publication instead and says so. While status holds the lock no writer runs, so a step
+still recorded as `running` belongs to a process that died: it is shown as interrupted.
+It never selects a quarantined `record`, so the rationale text cannot appear.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 import duckdb
 
 from disruptions.config import Settings
-from disruptions.warehouse import WarehouseBusyError, writer_lock
+from disruptions.logs import printable
+from disruptions.warehouse import WarehouseBusyError, reader_lock
 
 LOCK_WAIT_SECONDS = 2.0
 RECENT_BATCHES = 20
@@ -25,26 +28,31 @@ MAX_CELL_CHARS = 160
 
 def status_report(settings: Settings) -> str:
     try:
-        with writer_lock(settings, timeout_seconds=LOCK_WAIT_SECONDS):
+        with reader_lock(settings, timeout_seconds=LOCK_WAIT_SECONDS):
             if not settings.warehouse_path.exists():
                 return _nothing_yet(settings)
-            with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            try:
+                con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+            except duckdb.Error as error:
+                first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                why = f"The working warehouse cannot be read ({printable(first_line, 200)})"
+                return _report_from_publication(settings, why)
+            with con:
                 origin = f"Working warehouse: {settings.warehouse_path}"
-                return _report(con, settings, origin)
-    except (WarehouseBusyError, duckdb.IOException):
-        return _report_from_publication(settings)
+                return _report(con, settings, origin, writer_active=False)
+    except WarehouseBusyError:
+        return _report_from_publication(settings, "A pipeline run holds the working warehouse")
 
 
-def _report_from_publication(settings: Settings) -> str:
-    busy = "A pipeline run holds the working warehouse"
+def _report_from_publication(settings: Settings, why: str) -> str:
     if not settings.published_path.exists():
-        return f"{busy}, and nothing has been published yet. Try again when the run ends."
+        return f"{why}, and nothing has been published yet. Try again when the run ends."
     with duckdb.connect(str(settings.published_path), read_only=True) as con:
         origin = (
-            f"{busy}: showing the audit tables of the last publication "
-            f"({settings.published_path}); this run's progress is not in them yet."
+            f"{why}: showing the audit tables of the last publication "
+            f"({settings.published_path}); anything since is not in them yet."
         )
-        return _report(con, settings, origin)
+        return _report(con, settings, origin, writer_active=True)
 
 
 def _nothing_yet(settings: Settings) -> str:
@@ -57,7 +65,9 @@ def _nothing_yet(settings: Settings) -> str:
     )
 
 
-def _report(con: duckdb.DuckDBPyConnection, settings: Settings, origin: str) -> str:
+def _report(
+    con: duckdb.DuckDBPyConnection, settings: Settings, origin: str, writer_active: bool
+) -> str:
     tables = {
         name
         for (name,) in con.execute(
@@ -68,17 +78,18 @@ def _report(con: duckdb.DuckDBPyConnection, settings: Settings, origin: str) -> 
         origin,
         _batches_section(con, tables),
         _rejected_files_section(con, tables),
+        _waiting_section(con, tables),
         _quarantine_section(con, tables),
         _held_section(con, tables),
         _alerts_section(con, tables),
-        _last_run_section(con, tables),
+        _last_run_section(con, tables, writer_active),
         _outputs_section(settings),
     ]
     return "\n\n".join(sections)
 
 
 def _cell(value) -> str:
-    text = "" if value is None else " ".join(str(value).split())
+    text = "" if value is None else printable(" ".join(str(value).split()))
     return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 3] + "..."
 
 
@@ -127,6 +138,19 @@ def _rejected_files_section(con: duckdb.DuckDBPyConnection, tables: set[str]) ->
     ).fetchall()
     headers = ["batch", "feed", "seen_at (UTC)", "problem"]
     return _section(f"Rejected files (latest {RECENT_BATCHES}):", headers, rows, "none")
+
+
+def _waiting_section(con: duckdb.DuckDBPyConnection, tables: set[str]) -> str:
+    """Files a run left for a later one: a sender still writing, or a file that changed."""
+    if "landing_waiting" not in tables:
+        return "Files waiting to be loaded\n  (no waiting list)"
+    rows = con.execute(
+        "SELECT source_file, reason, first_seen_at, last_seen_at FROM audit.landing_waiting "
+        "ORDER BY first_seen_at, source_file"
+    ).fetchall()
+    headers = ["file", "why", "first seen (UTC)", "last seen (UTC)"]
+    title = "Files waiting to be loaded (the next run tries again):"
+    return _section(title, headers, rows, "none")
 
 
 def _quarantine_section(con: duckdb.DuckDBPyConnection, tables: set[str]) -> str:
@@ -194,16 +218,25 @@ def _alerts_section(con: duckdb.DuckDBPyConnection, tables: set[str]) -> str:
     return _section(f"Recent alerts (latest {RECENT_ALERTS}):", headers, rows, "none")
 
 
-def _last_run_section(con: duckdb.DuckDBPyConnection, tables: set[str]) -> str:
+def _last_run_section(con: duckdb.DuckDBPyConnection, tables: set[str], writer_active: bool) -> str:
     if "pipeline_runs" not in tables:
         return "Last run\n  (no run table)"
+    # With no writer holding the warehouse, nothing can be running: the process died.
     rows = con.execute(
         """
-        SELECT step, status, as_of, started_at, finished_at, message
+        SELECT step,
+               CASE WHEN status = 'running' AND NOT $writer_active
+                    THEN 'interrupted' ELSE status END,
+               as_of, started_at, finished_at,
+               CASE WHEN status = 'running' AND NOT $writer_active
+                    THEN 'no process is running it: killed, or the machine stopped; '
+                         || 'the next run marks it failed'
+                    ELSE message END
         FROM audit.pipeline_runs
         WHERE run_id = (SELECT arg_max(run_id, started_at) FROM audit.pipeline_runs)
         ORDER BY started_at
-        """
+        """,
+        {"writer_active": writer_active},
     ).fetchall()
     run_id = con.execute("SELECT arg_max(run_id, started_at) FROM audit.pipeline_runs").fetchone()[
         0
