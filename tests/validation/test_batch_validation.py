@@ -15,6 +15,7 @@ from validation_builders import (
 )
 
 from disruptions.config import load_settings
+from disruptions.load_docs import build_load_docs
 from disruptions.review import release_batch
 from disruptions.validate import (
     FEED_SUITES,
@@ -162,10 +163,13 @@ def test_values_inserted_behind_ingest_hold_the_batch_and_rationale_is_never_rea
     assert "expect_column_values_to_be_in_set on impact: 4 failing rows" in message
     assert "catastrophic" in message
     # The rationale column is never selected: it is in no alert, no validation row and
-    # no file GX wrote (validation results, Data Docs inputs).
+    # no load-validation page; and GX keeps no files of its own.
+    build_load_docs(settings)
     stored = details + json.dumps(validations(settings), default=str)
-    stored += "".join(p.read_text() for p in settings.gx_dir.rglob("*.json"))
+    stored += "".join(p.read_text() for p in settings.data_docs_dir.rglob("*.html"))
+    assert "catastrophic" in stored
     assert "SECRET-RATIONALE" not in stored
+    assert not (settings.home / "gx").exists()
     assert "rationale" not in details.lower()
 
 

@@ -1,5 +1,5 @@
 """Mart suites after the build: a consistent set of marts passes; a corrupted mart fails
-the step with PipelineError(alert_raised=True) and a critical alert; Data Docs are built."""
+the step with PipelineError(alert_raised=True) and a critical alert."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from validation_builders import add_batch, assessment_rows, build_marts, disruption_rows
 
 from disruptions.errors import PipelineError
-from disruptions.validate import build_data_docs, validate_marts, validate_new_batches
+from disruptions.validate import validate_marts, validate_new_batches
 from disruptions.warehouse import open_warehouse
 
 AS_OF = date(2024, 12, 31)
@@ -92,20 +92,6 @@ def test_a_missing_mart_and_a_wrong_as_of_both_block_publishing(built):
     assert "dim_ocg_assessment_history" in message and "ocg_long_term_effect" in message
     subjects = " ".join(a[2] for a in alerts(built))
     assert "marts.dim_ocg_assessment_history" in subjects
-
-
-def test_data_docs_are_rebuilt_with_every_suite_and_the_latest_results(built):
-    validate_marts(built, "run-1", AS_OF)
-    index = build_data_docs(built)
-    assert index == built.data_docs_dir / "index.html"
-    html = index.read_text()
-    for suite in ("disruptions_batch", "ocg_assessments_batch", "ocg_disruption_summary"):
-        assert suite in html
-    pages = list((built.data_docs_dir / "validations").rglob("*.html"))
-    # every mart suite + reconciliation; the assessments, and the two small disruptions
-    # batches validated together
-    assert len(pages) >= 7 + 2
-    assert "SECRET-RATIONALE" not in "".join(p.read_text() for p in pages)
 
 
 def intermediate_model(settings, pick: str) -> None:
