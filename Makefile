@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DISRUPTIONS_HOME ?= $(CURDIR)/data
 
-.PHONY: help venv system-deps demo test lint format bench clean
+.PHONY: help venv system-deps demo test lint format bench fuzz clean
 
 help:
 	@echo "make demo   - generate the national sample and run the nightly pipeline through Airflow"
 	@echo "make test   - lint, then every test (unit, dbt, GX, Airflow, browser)"
 	@echo "make bench  - scale benchmarks (BENCH_ROWS=10000000 for 10M rows)"
+	@echo "make fuzz   - the hostile-input property tests, with many more examples"
 
 # The virtualenv is rebuilt whenever the lock file changes.
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -40,6 +41,11 @@ format: venv
 
 test: venv system-deps lint
 	$(BIN)/python -m pytest
+
+# The property tests of tests/fuzz with the `fuzz` Hypothesis profile: 400 examples of
+# ingest and validation, 25 whole nights (about an hour on 2 cores).
+fuzz: venv system-deps
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/fuzz -p no:cacheprovider
 
 bench: venv
 	$(BIN)/python -m benchmarks.run --rows $${BENCH_ROWS:-1000000}
