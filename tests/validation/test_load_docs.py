@@ -16,8 +16,11 @@ HOSTILE_ID = "<img src=x onerror=alert(1)>"
 
 
 def pages(settings) -> dict[str, str]:
+    """Every page's HTML, without the <wbr> line-break hints inside long names."""
     return {
-        str(path.relative_to(settings.data_docs_dir)): path.read_text(encoding="utf-8")
+        str(path.relative_to(settings.data_docs_dir)): path.read_text(encoding="utf-8").replace(
+            "<wbr>", ""
+        )
         for path in settings.data_docs_dir.rglob("*.html")
     }
 
