@@ -71,11 +71,11 @@ def run_phase(phase: str, home: str, as_of: date, landing: str | None) -> str:
         summary = ingest_landing(settings, run_id="bench")
         return f"{len(summary.batches)} files"
     if phase == "validate_batches":
-        from disruptions.validate import validate_new_batches
+        from disruptions.quality.batches import validate_new_batches
 
         return str(validate_new_batches(settings, run_id="bench")).splitlines()[0]
     if phase in ("dbt_build", "dbt_build_full_refresh"):
-        from disruptions.transform import build_marts
+        from disruptions.transform.build import build_marts
 
         build_marts(
             settings, run_id="bench", as_of=as_of, full_refresh=phase == "dbt_build_full_refresh"
@@ -86,7 +86,7 @@ def run_phase(phase: str, home: str, as_of: date, landing: str | None) -> str:
 
         return str(validate_marts(settings, run_id="bench", as_of=as_of)).splitlines()[0]
     if phase == "publish":
-        from disruptions.publish import publish_marts
+        from disruptions.publish.marts import publish_marts
 
         return str(publish_marts(settings, run_id="bench"))
     if phase == "airflow_run":

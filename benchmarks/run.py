@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from disruptions.ingest_discovery import TIMESTAMP_TRUST_SECONDS
+from disruptions.ingest.discovery import TIMESTAMP_TRUST_SECONDS
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 10, 31)

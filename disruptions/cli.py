@@ -75,14 +75,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
-    from disruptions.query import run_query
+    from disruptions.serve.query import run_query
 
     sys.stdout.write(run_query(settings, args.sql, output_format=args.format))
     return 0
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from disruptions.query import export_mart
+    from disruptions.serve.export import export_mart
 
     path = export_mart(settings, args.mart, output_format=args.format, out=args.out)
     print(f"wrote {path}")
@@ -90,28 +90,28 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from disruptions.status import status_report
+    from disruptions.serve.status import status_report
 
     print(status_report(settings))
     return 0
 
 
 def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
-    from disruptions.review import release_batch
+    from disruptions.quality.decisions import release_batch
 
     print(release_batch(settings, args.batch))
     return 0
 
 
 def cmd_discard(args: argparse.Namespace, settings: Settings) -> int:
-    from disruptions.review import discard_batch
+    from disruptions.quality.decisions import discard_batch
 
     print(discard_batch(settings, args.batch))
     return 0
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from disruptions.report import write_report
+    from disruptions.serve.report import write_report
 
     print(f"wrote {write_report(settings, rocu=args.rocu)}")
     return 0

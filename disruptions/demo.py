@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from disruptions.config import Settings
-from disruptions.query import open_published
 from disruptions.runner import run_nightly
+from disruptions.serve.published import open_published
 
 # The bundled national sample: what `disruptions generate` writes by default.
 DEMO_SAMPLE = {"ocgs": 4500, "disruptions": 65000, "seed": 2015, "file_format": "csv"}

@@ -28,7 +28,6 @@ STEPS = (
     "ingest",
     "validate_batches",
     "dbt_build",
-    "validate_marts",
     "publish",
     "report_and_docs",
 )
@@ -125,7 +124,7 @@ def step_ingest(run_id: str, as_of: date) -> str:
 
 def step_validate_batches(run_id: str, as_of: date) -> str:
     """Run each feed's suite on the batches not yet validated; critical failures hold them."""
-    from disruptions.validate import validate_new_batches
+    from disruptions.quality.batches import validate_new_batches
 
     with recorded_step("validate_batches", run_id, as_of) as settings:
         result = validate_new_batches(settings, run_id)
@@ -134,8 +133,9 @@ def step_validate_batches(run_id: str, as_of: date) -> str:
 
 
 def step_dbt_build(run_id: str, as_of: date) -> str:
-    """Seed, snapshot and build the marts as of the run's date (dbt runs and tests)."""
-    from disruptions.transform import build_marts
+    """Seed and build the marts as of the run's date, with every data test: a failing test
+    of severity error alerts and raises PipelineError, so nothing is published."""
+    from disruptions.transform.build import build_marts
 
     with recorded_step("dbt_build", run_id, as_of) as settings:
         result = build_marts(settings, run_id, as_of)
@@ -143,19 +143,9 @@ def step_dbt_build(run_id: str, as_of: date) -> str:
         return str(result)
 
 
-def step_validate_marts(run_id: str, as_of: date) -> str:
-    """Run each mart's suite; a failure raises PipelineError and so blocks publishing."""
-    from disruptions.validate import validate_marts
-
-    with recorded_step("validate_marts", run_id, as_of) as settings:
-        result = validate_marts(settings, run_id, as_of)
-        log.info("validate_marts: %s", MultiLine(result))
-        return str(result)
-
-
 def step_publish(run_id: str, as_of: date) -> str:
     """Swap the marts and the public audit tables into published/disruptions.duckdb."""
-    from disruptions.publish import publish_marts
+    from disruptions.publish.marts import publish_marts
 
     with recorded_step("publish", run_id, as_of) as settings:
         return str(publish_marts(settings, run_id))
@@ -163,9 +153,9 @@ def step_publish(run_id: str, as_of: date) -> str:
 
 def step_report_and_docs(run_id: str, as_of: date) -> str:
     """Write the national HTML report, the dbt docs and the GX Data Docs."""
-    from disruptions.load_docs import build_load_docs
-    from disruptions.report import write_report
-    from disruptions.transform import generate_dbt_docs
+    from disruptions.quality.load_docs import build_load_docs
+    from disruptions.serve.report import write_report
+    from disruptions.transform.docs import generate_dbt_docs
 
     with recorded_step("report_and_docs", run_id, as_of) as settings:
         report = write_report(settings)
@@ -179,7 +169,6 @@ STEP_FUNCTIONS: dict[str, Callable[[str, date], str]] = {
     "ingest": step_ingest,
     "validate_batches": step_validate_batches,
     "dbt_build": step_dbt_build,
-    "validate_marts": step_validate_marts,
     "publish": step_publish,
     "report_and_docs": step_report_and_docs,
 }

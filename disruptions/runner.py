@@ -204,7 +204,7 @@ def _load_dag():
 
 def _run_facts(settings: Settings, run_id: str) -> dict[str, Any]:
     """Files and rows this run loaded, held batches, and each failed step's message."""
-    from disruptions.warehouse import open_warehouse
+    from disruptions.warehouse import BATCH_STATUS, open_warehouse
 
     with open_warehouse(settings) as con:
         batches = dict(
@@ -219,9 +219,7 @@ def _run_facts(settings: Settings, run_id: str) -> dict[str, Any]:
             [run_id],
         ).fetchone()
         held_total = con.execute(
-            "SELECT count(*) FROM audit.load_batches b WHERE status = 'held' AND NOT EXISTS "
-            "(SELECT 1 FROM audit.batch_decisions d WHERE d.batch_id = b.batch_id "
-            " AND d.decision = 'discarded')"
+            f"SELECT count(*) FROM {BATCH_STATUS} WHERE batch_status = 'held'"
         ).fetchone()[0]
         waiting = con.execute(
             "SELECT source_file, reason FROM audit.landing_waiting WHERE run_id = ? "

@@ -18,6 +18,11 @@ import duckdb
 
 from disruptions.config import Settings
 
+# The one batch-status model (dbt's stg_load_batches: ledger status, the steward's latest
+# decision, batch_status and is_counted_in_marts), as Python reads it in the working
+# warehouse. transform.reference has dbt build it before the first ingest.
+BATCH_STATUS = "staging.stg_load_batches"
+
 # Problems of the warehouse or the machine (a full disk, a lost database), not of one
 # file or batch: they would fail every file alike, so they stop the step, which Airflow
 # retries. Any other error while one file or batch is handled is that one's problem.
@@ -131,6 +136,22 @@ AUDIT_DDL = [
         validated_at      TIMESTAMP NOT NULL,
         run_id            VARCHAR,
         summary           JSON
+    )
+    """,
+    # Every data test of every dbt build (quality/model_tests.py), for the report.
+    """
+    CREATE TABLE IF NOT EXISTS audit.dbt_test_results (
+        run_id      VARCHAR,
+        as_of       DATE,
+        test_name   VARCHAR NOT NULL,
+        test_type   VARCHAR, -- the generic test (unique, relationships, ...) or singular
+        model       VARCHAR, -- the model or source the test is attached to
+        column_name VARCHAR,
+        severity    VARCHAR, -- error | warn
+        status      VARCHAR NOT NULL, -- pass | warn | fail | error | skipped
+        failures    BIGINT,
+        message     VARCHAR,
+        recorded_at TIMESTAMP NOT NULL
     )
     """,
     # The data steward's decision on a held batch: released or discarded.

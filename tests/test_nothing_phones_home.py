@@ -25,8 +25,8 @@ PIPELINE_PIECES = """
 import sys
 from disruptions.config import load_settings
 from disruptions.ingest import ingest_landing
-from disruptions.transform import run_dbt
-from disruptions.validate import validate_new_batches
+from disruptions.transform.dbt import run_dbt
+from disruptions.quality.batches import validate_new_batches
 
 settings = load_settings()
 ingest_landing(settings, "telemetry-probe")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from disruptions import alerts
+from disruptions.quality import alerts
 
 
 @pytest.fixture(autouse=True)

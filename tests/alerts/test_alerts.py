@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 from alert_loopback import SmtpServer, WebhookServer, configure_channels, free_port
 
-from disruptions.alerts import airflow_failure_callback, raise_alert, scrub
 from disruptions.config import load_settings
 from disruptions.errors import PipelineError
+from disruptions.quality.alerts import airflow_failure_callback, raise_alert, scrub
 from disruptions.warehouse import open_warehouse
 
 BATCH_DETAILS = {

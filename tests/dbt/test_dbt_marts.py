@@ -18,7 +18,9 @@ import raw_rows  # tests/dbt is on sys.path (rootdir-relative, no packages)
 
 from disruptions.config import load_settings
 from disruptions.errors import PipelineError
-from disruptions.transform import build_marts, full_refresh_reason, generate_dbt_docs, run_dbt
+from disruptions.transform.build import build_marts, full_refresh_reason
+from disruptions.transform.dbt import run_dbt
+from disruptions.transform.docs import generate_dbt_docs
 from disruptions.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from hypothesis import settings as hypothesis_settings
 
 from disruptions.config import load_settings
 from disruptions.ingest import ingest_landing
-from disruptions.validate import validate_new_batches
+from disruptions.quality.batches import validate_new_batches
 from disruptions.warehouse import open_warehouse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))

@@ -10,11 +10,11 @@ import time
 
 from ingest_helpers import ASSESSMENT_HEADER, DISRUPTION_HEADER, csv_text, disruption_row
 
-from disruptions import ingest as ingest_module
-from disruptions import ingest_discovery
 from disruptions.config import load_settings
+from disruptions.ingest import discovery as ingest_discovery
 from disruptions.ingest import ingest_landing
-from disruptions.ingest_discovery import fingerprint, unchanged_since
+from disruptions.ingest import loader as ingest_module
+from disruptions.ingest.discovery import fingerprint, unchanged_since
 
 
 def ledger(query):

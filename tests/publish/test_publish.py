@@ -21,7 +21,7 @@ import pytest
 
 from disruptions.config import Settings
 from disruptions.errors import PipelineError
-from disruptions.publish import PUBLISHED_AUDIT_TABLES, publish_marts
+from disruptions.publish.marts import PUBLISHED_AUDIT_TABLES, publish_marts
 from disruptions.warehouse import open_warehouse
 
 MART_ROWS = 200_000
@@ -132,7 +132,7 @@ PUBLISH_SCRIPT = textwrap.dedent(
     """
     import sys
     from disruptions.config import load_settings
-    from disruptions.publish import publish_marts
+    from disruptions.publish.marts import publish_marts
     publish_marts(load_settings(), sys.argv[1])
     """
 )

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from disruptions.errors import UserError
-from disruptions.query import export_mart
+from disruptions.serve.export import export_mart
 
 # The OWASP CSV-injection cases, and text that merely looks like a number.
 HOSTILE_TEXT = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A9)", "\tTAB", "\rCR", "plain"]

@@ -12,7 +12,8 @@ import pytest
 from disruptions.cli import main
 from disruptions.config import QUERIES_DIR
 from disruptions.errors import UserError
-from disruptions.query import open_published, run_query
+from disruptions.serve.published import open_published
+from disruptions.serve.query import run_query
 
 
 @pytest.mark.parametrize(

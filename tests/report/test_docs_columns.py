@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from disruptions.docs_columns import (
+from disruptions.serve.glossary import (
     BEGIN,
     END,
     GUIDE_PATH,

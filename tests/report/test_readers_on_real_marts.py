@@ -12,8 +12,9 @@ from datetime import date
 import pytest
 from report_helpers import number, parse, sql
 
-from disruptions.query import export_mart, run_query
-from disruptions.report import write_report
+from disruptions.serve.export import export_mart
+from disruptions.serve.query import run_query
+from disruptions.serve.report import write_report
 
 AS_OF = date(2026, 10, 31)
 
@@ -23,9 +24,9 @@ def pipeline_published(tmp_path_factory):
     """One small national run through the real ingest, dbt and publish steps."""
     from disruptions.config import load_settings
     from disruptions.ingest import ingest_landing
-    from disruptions.publish import publish_marts
+    from disruptions.publish.marts import publish_marts
     from disruptions.synth import generate_feeds
-    from disruptions.transform import build_marts
+    from disruptions.transform.build import build_marts
 
     with pytest.MonkeyPatch.context() as env:
         for name in ("DISRUPTIONS_SMTP_HOST", "DISRUPTIONS_ALERT_WEBHOOK_URL"):

@@ -9,7 +9,7 @@ import pytest
 from report_helpers import number, parse, published_sample, sql
 
 from disruptions.errors import UserError
-from disruptions.report import write_report
+from disruptions.serve.report import write_report
 
 
 def test_national_report_is_written_to_reports_report_html(published):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from disruptions.config import PROJECT_ROOT
-from disruptions.report import write_report
+from disruptions.serve.report import write_report
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 

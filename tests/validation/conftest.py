@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "alerts"))
 
 import pytest  # noqa: E402
 
-from disruptions import alerts  # noqa: E402
+from disruptions.quality import alerts  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

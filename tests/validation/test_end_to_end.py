@@ -10,11 +10,12 @@ import json
 from datetime import date
 
 import pytest
+from disruptions.validate import validate_marts
 
 from disruptions.ingest import ingest_landing
-from disruptions.review import release_batch
-from disruptions.transform import build_marts
-from disruptions.validate import validate_marts, validate_new_batches
+from disruptions.quality.batches import validate_new_batches
+from disruptions.quality.decisions import release_batch
+from disruptions.transform.build import build_marts
 from disruptions.warehouse import open_warehouse
 
 AS_OF = date(2026, 10, 31)
@@ -149,7 +150,7 @@ def test_a_file_whose_impacts_are_all_unknown_is_held_with_one_alert_per_channel
     from alert_loopback import SmtpServer, WebhookServer, configure_channels
 
     from disruptions.config import load_settings
-    from disruptions.publish import publish_marts
+    from disruptions.publish.marts import publish_marts
 
     write_csv(
         settings.landing / "emsou" / "ocg_assessments_2026-10-01.csv",

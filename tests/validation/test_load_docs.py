@@ -8,8 +8,8 @@ from datetime import date
 
 from validation_builders import add_batch, assessment_rows, disruption_rows
 
-from disruptions.load_docs import build_load_docs
-from disruptions.validate import validate_new_batches
+from disruptions.quality.batches import validate_new_batches
+from disruptions.quality.load_docs import build_load_docs
 from disruptions.warehouse import open_warehouse
 
 HOSTILE_ID = "<img src=x onerror=alert(1)>"

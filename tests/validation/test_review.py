@@ -8,7 +8,7 @@ from validation_builders import add_batch, batch_status, disruption_rows
 
 from disruptions.cli import main
 from disruptions.errors import UserError
-from disruptions.review import discard_batch, release_batch
+from disruptions.quality.decisions import discard_batch, release_batch
 from disruptions.warehouse import open_warehouse
 
 

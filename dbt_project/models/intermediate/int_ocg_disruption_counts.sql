@@ -3,6 +3,7 @@
   the impact_levels seed) and the first/last date of a counted disruption that is a
   disruption (impact other than none, per the seed's is_disruption).
 #}
+-- depends_on: {{ ref('impact_levels') }}
 
 with current_versions as (
 
@@ -14,7 +15,7 @@ with current_versions as (
 
 select
     ocg_id,
-    {%- for level in ['major', 'moderate', 'minor', 'none', 'negative'] %}
+    {%- for level in impact_levels() %}
     cast(sum(case when is_counted and impact = '{{ level }}' then 1 else 0 end)
         as {{ dbt.type_bigint() }}) as {{ level }}_count,
     {%- endfor %}

@@ -1,6 +1,7 @@
 {#
   One row per OCG that appears in a counted disruption or in an assessment (as of as_of).
 #}
+-- depends_on: {{ ref('impact_levels') }}
 
 with counts as (
 
@@ -31,7 +32,7 @@ select
     latest_assessments.status as current_status,
     latest_assessments.threat_score as current_threat_score,
     latest_assessments.band as current_band,
-    {%- for level in ['major', 'moderate', 'minor', 'none', 'negative'] %}
+    {%- for level in impact_levels() %}
     coalesce(counts.{{ level }}_count, 0) as {{ level }}_count,
     {%- endfor %}
     coalesce(counts.total_disruptions, 0) as total_disruptions,

@@ -3,6 +3,7 @@
   disruption with impact other than none, using that tactic, on or before as_of) and how
   they fared over 12 months after their baseline, from ocg_long_term_effect.effect_12m.
 #}
+-- depends_on: {{ ref('effect_categories') }}
 
 with tactic_ocgs as (
 
@@ -31,7 +32,7 @@ tallies as (
         tactic,
         count(*) as ocgs_disrupted,
         sum(case when effect_12m <> 'too_early' then 1 else 0 end) as ocgs_with_12m_outcome,
-        {%- for effect in ['dismantled', 'reduced', 'no_change', 'strengthened', 'not_reassessed', 'insufficient_baseline', 'too_early'] %}
+        {%- for effect in effect_categories() %}
         sum(case when effect_12m = '{{ effect }}' then 1 else 0 end) as {{ effect }}_12m,
         {%- endfor %}
         -- Exact decimal sum: a float sum depends on the order rows arrive in, and the mean
@@ -47,7 +48,7 @@ select
     cast(coalesce(tallies.ocgs_disrupted, 0) as {{ dbt.type_bigint() }}) as ocgs_disrupted,
     cast(coalesce(tallies.ocgs_with_12m_outcome, 0) as {{ dbt.type_bigint() }})
         as ocgs_with_12m_outcome,
-    {%- for effect in ['dismantled', 'reduced', 'no_change', 'strengthened', 'not_reassessed', 'insufficient_baseline', 'too_early'] %}
+    {%- for effect in effect_categories() %}
     cast(coalesce(tallies.{{ effect }}_12m, 0) as {{ dbt.type_bigint() }}) as {{ effect }}_12m,
     {%- endfor %}
     {%- for effect in ['dismantled', 'reduced', 'no_change', 'strengthened', 'not_reassessed'] %}

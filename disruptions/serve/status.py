@@ -17,7 +17,8 @@ import duckdb
 
 from disruptions.config import Settings
 from disruptions.logs import printable
-from disruptions.warehouse import WarehouseBusyError, reader_lock
+from disruptions.publish.marts import PUBLISHED_BATCH_STATUS
+from disruptions.warehouse import BATCH_STATUS, WarehouseBusyError, reader_lock
 
 LOCK_WAIT_SECONDS = 2.0
 RECENT_BATCHES = 20
@@ -39,7 +40,7 @@ def status_report(settings: Settings) -> str:
                 return _report_from_publication(settings, why)
             with con:
                 origin = f"Working warehouse: {settings.warehouse_path}"
-                return _report(con, settings, origin, writer_active=False)
+                return _report(con, settings, origin, False, BATCH_STATUS)
     except WarehouseBusyError:
         return _report_from_publication(settings, "A pipeline run holds the working warehouse")
 
@@ -52,7 +53,7 @@ def _report_from_publication(settings: Settings, why: str) -> str:
             f"{why}: showing the audit tables of the last publication "
             f"({settings.published_path}); anything since is not in them yet."
         )
-        return _report(con, settings, origin, writer_active=True)
+        return _report(con, settings, origin, True, PUBLISHED_BATCH_STATUS)
 
 
 def _nothing_yet(settings: Settings) -> str:
@@ -66,7 +67,11 @@ def _nothing_yet(settings: Settings) -> str:
 
 
 def _report(
-    con: duckdb.DuckDBPyConnection, settings: Settings, origin: str, writer_active: bool
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    origin: str,
+    writer_active: bool,
+    batch_status: str,
 ) -> str:
     tables = {
         name
@@ -74,13 +79,19 @@ def _report(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'audit'"
         ).fetchall()
     }
+    schema, name = batch_status.split(".")
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()[0]
+    batch_status = batch_status if found else None
     sections = [
         origin,
         _batches_section(con, tables),
         _rejected_files_section(con, tables),
         _waiting_section(con, tables),
         _quarantine_section(con, tables),
-        _held_section(con, tables),
+        _held_section(con, batch_status),
         _alerts_section(con, tables),
         _last_run_section(con, tables, writer_active),
         _outputs_section(settings),
@@ -185,23 +196,16 @@ def _quarantine_section(con: duckdb.DuckDBPyConnection, tables: set[str]) -> str
     return _section("Quarantined records per file:", headers, rows, "none")
 
 
-def _held_section(con: duckdb.DuckDBPyConnection, tables: set[str]) -> str:
-    if "load_batches" not in tables:
-        return "Held batches\n  (no ledger)"
-    decision = "CAST(NULL AS VARCHAR), CAST(NULL AS TIMESTAMP), CAST(NULL AS VARCHAR)"
-    join = ""
-    if "batch_decisions" in tables:
-        decision = "d.decision, d.decided_at, d.decided_by"
-        join = (
-            "LEFT JOIN (SELECT batch_id, arg_max(decision, decided_at) AS decision, "
-            "max(decided_at) AS decided_at, arg_max(decided_by, decided_at) AS decided_by "
-            "FROM audit.batch_decisions GROUP BY batch_id) AS d ON d.batch_id = b.batch_id"
-        )
+def _held_section(con: duckdb.DuckDBPyConnection, batch_status: str | None) -> str:
+    """Held batches, awaiting review or discarded, by the batch-status model."""
+    if batch_status is None:
+        return "Held batches\n  (the batch-status model is not built yet: run `disruptions ingest`)"
     rows = con.execute(
-        f"SELECT b.batch_id, b.feed, b.source_file, b.rows_loaded, {decision}, b.message "
-        f"FROM audit.load_batches AS b {join} WHERE b.status = 'held' ORDER BY b.batch_id"
+        f"SELECT batch_id, feed, source_file, rows_loaded, batch_status, decided_at, "
+        f"decided_by, message FROM {batch_status} "
+        "WHERE batch_status IN ('held', 'discarded') ORDER BY batch_id"
     ).fetchall()
-    headers = ["batch", "feed", "file", "rows", "decision", "decided_at", "by", "message"]
+    headers = ["batch", "feed", "file", "rows", "standing", "decided_at", "by", "message"]
     title = "Held batches (`disruptions release BATCH` or `disruptions discard BATCH`):"
     return _section(title, headers, rows, "none")
 

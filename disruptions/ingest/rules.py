@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from disruptions.config import SEEDS_DIR
 from disruptions.feeds import EARLIEST_DISRUPTION_DATE as _EARLIEST
 from disruptions.feeds import FEED_COLUMNS, Column
+from disruptions.reference import read_reference
 
 EARLIEST_DISRUPTION_DATE = _EARLIEST.isoformat()
 # Dates and timestamps outside this window are quarantined. Nothing real falls outside
@@ -37,40 +37,25 @@ class AllowedValues:
     description: str
 
 
-def _seed_column(con: duckdb.DuckDBPyConnection, seed: str, column: str) -> list[str]:
-    rows = con.execute(
-        f"SELECT DISTINCT trim({column}) FROM read_csv($seed, header=true, all_varchar=true) "
-        f"WHERE trim({column}) <> '' ORDER BY ALL",
-        {"seed": str(SEEDS_DIR / seed)},
-    ).fetchall()
-    return [value for (value,) in rows]
-
-
 def load_reference_values(con: duckdb.DuckDBPyConnection) -> dict[str, AllowedValues]:
-    """Read the allowed codes from seeds/ now, so an edited seed applies to the next load."""
+    """The allowed codes, from the reference tables dbt built from seeds/ (see
+    transform.reference: an edited seed is loaded before the next ingest)."""
+    reference = read_reference(con)
 
-    def listed(values: list[str] | tuple[str, ...]) -> AllowedValues:
-        return AllowedValues(tuple(values), "expected " + ", ".join(values))
+    def listed(values: tuple[str, ...]) -> AllowedValues:
+        return AllowedValues(values, "expected " + ", ".join(values))
 
-    def impact_order() -> list[str]:
-        rows = con.execute(
-            "SELECT lower(trim(impact)) FROM read_csv($seed, header=true, all_varchar=true) "
-            "ORDER BY try_cast(sort_order AS INTEGER), impact",
-            {"seed": str(SEEDS_DIR / "impact_levels.csv")},
-        ).fetchall()
-        return [value for (value,) in rows]
-
-    forces = [value.upper() for value in _seed_column(con, "forces.csv", "force_code")]
-    rocus = [value.upper() for value in _seed_column(con, "rocus.csv", "rocu_code")]
-    partners = [value.upper() for value in _seed_column(con, "partner_agencies.csv", "agency_code")]
     return {
-        "impact": listed(impact_order()),
-        "strand": listed([value.lower() for value in _seed_column(con, "strands.csv", "strand")]),
-        "tactic": listed([value.lower() for value in _seed_column(con, "tactics.csv", "tactic")]),
-        "band": listed([value.upper() for value in _seed_column(con, "ocg_bands.csv", "band")]),
-        "force": AllowedValues(tuple(forces), "expected a force code from seeds/forces.csv"),
+        "impact": listed(tuple(value.lower() for value in reference.impacts)),
+        "strand": listed(tuple(value.lower() for value in reference.strands)),
+        "tactic": listed(tuple(value.lower() for value in reference.tactics)),
+        "band": listed(tuple(band.band.upper() for band in reference.bands)),
+        "force": AllowedValues(
+            tuple(code.upper() for code in reference.forces),
+            "expected a force code from seeds/forces.csv",
+        ),
         "lead_agency": AllowedValues(
-            tuple(sorted(set(forces) | set(rocus) | set(partners))),
+            tuple(code.upper() for code in reference.lead_agencies),
             "expected a force, ROCU or partner agency code from seeds/",
         ),
         "disruption_status": listed(DISRUPTION_STATUSES),

@@ -26,7 +26,7 @@ import duckdb
 
 from disruptions.config import Settings
 from disruptions.errors import UserError, describe_unexpected
-from disruptions.ingest_discovery import (
+from disruptions.ingest.discovery import (
     Fingerprint,
     LandingFile,
     current_status,
@@ -36,7 +36,7 @@ from disruptions.ingest_discovery import (
     status_proves_unchanged,
     unchanged_since,
 )
-from disruptions.ingest_readers import (
+from disruptions.ingest.readers import (
     FileSource,
     UnreadableFile,
     describe_read_error,
@@ -44,7 +44,7 @@ from disruptions.ingest_readers import (
     file_source,
     line_number_map_sql,
 )
-from disruptions.ingest_rules import (
+from disruptions.ingest.rules import (
     AllowedValues,
     checked_records_sql,
     load_reference_values,
@@ -53,6 +53,7 @@ from disruptions.ingest_rules import (
     reference_parameters,
 )
 from disruptions.logs import printable
+from disruptions.transform.reference import ensure_reference_tables
 from disruptions.warehouse import ENVIRONMENT_ERRORS, open_warehouse
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ def ingest_landing(settings: Settings, run_id: str) -> IngestSummary:
     for landing_file in still_written:
         log.info("%s is still being written; it will be picked up later", landing_file.relative)
         summary.skipped.append((landing_file.relative, STILL_WRITTEN))
+    ensure_reference_tables(settings)
     with open_warehouse(settings) as con, tempfile.TemporaryDirectory() as alias_dir:
         # TIMESTAMPTZ casts convert offsets to UTC, and values without one are taken as UTC.
         con.execute("SET TimeZone = 'UTC'")
@@ -541,7 +543,9 @@ def raise_rejected_file_alert(
 ) -> None:
     """One alert per rejected file. raise_alert commits its row at once (its own cursor),
     so the alert survives even if this batch's transaction does not."""
-    from disruptions.alerts import raise_alert  # imported late: it pulls in smtplib and http
+    from disruptions.quality.alerts import (
+        raise_alert,  # imported late: it pulls in smtplib and http
+    )
 
     raise_alert(
         settings,

@@ -19,10 +19,11 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from disruptions import charts
 from disruptions.config import SEEDS_DIR, Settings
 from disruptions.errors import UserError
-from disruptions.query import open_published, write_atomically
+from disruptions.serve import charts
+from disruptions.serve.files import write_atomically
+from disruptions.serve.published import open_published
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 IMPACTS_UP = ("major", "moderate", "minor")

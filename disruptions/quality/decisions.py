@@ -18,7 +18,8 @@ import duckdb
 
 from disruptions.config import Settings
 from disruptions.errors import UserError
-from disruptions.warehouse import open_warehouse
+from disruptions.logs import printable
+from disruptions.warehouse import BATCH_STATUS, open_warehouse
 
 
 def _decided_by() -> str:
@@ -29,29 +30,26 @@ def _decided_by() -> str:
 
 
 def _held_batch(con: duckdb.DuckDBPyConnection, batch_id: int, action: str) -> tuple[str, str]:
-    """The batch's feed and file, after checking it is held and not yet discarded.
+    """The batch's feed and file, after checking, by the batch-status model, that it is
+    held and awaiting a decision.
 
     `action` is the past participle used in the messages: "released" or "discarded"."""
     row = con.execute(
-        "SELECT status, feed, source_file FROM audit.load_batches WHERE batch_id = ?",
+        f"SELECT batch_status, feed, source_file FROM {BATCH_STATUS} WHERE batch_id = ?",
         [batch_id],
     ).fetchall()
     if not row:
         raise UserError(f"batch {batch_id}: no such batch (see `disruptions status`)")
-    status, feed, source_file = row[0]
-    decision = con.execute(
-        "SELECT decision FROM audit.batch_decisions WHERE batch_id = ? "
-        "ORDER BY decided_at DESC LIMIT 1",
-        [batch_id],
-    ).fetchall()
-    if decision and decision[0][0] == "discarded":
+    batch_status, feed, source_file = row[0]
+    if batch_status == "discarded":
         raise UserError(
-            f"batch {batch_id} ({source_file}) was discarded; a discarded batch cannot be {action}"
+            f"batch {batch_id} ({printable(source_file)}) was discarded; a discarded batch "
+            f"cannot be {action}"
         )
-    if status != "held":
+    if batch_status != "held":
         raise UserError(
-            f"batch {batch_id} ({source_file}) is {status}, not held; only a held batch "
-            f"can be {action}"
+            f"batch {batch_id} ({printable(source_file)}) is {batch_status}, not held; only a "
+            f"held batch can be {action}"
         )
     return feed, source_file
 

@@ -21,7 +21,8 @@ import duckdb
 from disruptions.config import Settings
 from disruptions.errors import PipelineError
 from disruptions.feeds import is_public_record_key
-from disruptions.warehouse import open_warehouse
+from disruptions.reference import SEEDS
+from disruptions.warehouse import BATCH_STATUS, open_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,13 @@ PUBLISHED_AUDIT_TABLES = (
     "quarantine",
     "batch_validations",
     "batch_decisions",
+    "dbt_test_results",
     "dq_alerts",
     "pipeline_runs",
 )
+# The batch-status model, as published: readers see each batch's standing the way the
+# models counted it.
+PUBLISHED_BATCH_STATUS = "audit.batch_status"
 
 _PUBLISHED_CATALOG = "published_copy"
 
@@ -128,6 +133,7 @@ def _copy_into(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     target = _PUBLISHED_CATALOG
     con.execute(f"CREATE SCHEMA {target}.marts")
     con.execute(f"CREATE SCHEMA {target}.audit")
+    con.execute(f"CREATE SCHEMA {target}.reference")
     counts: dict[str, int] = {}
     for table in mart_tables:
         con.execute(
@@ -148,6 +154,12 @@ def _copy_into(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         counts[f"audit.{table}"] = con.execute(
             f"SELECT count(*) FROM {target}.audit.{table}"
         ).fetchone()[0]
+    copies = {PUBLISHED_BATCH_STATUS: BATCH_STATUS}
+    # Names, orders, labels and colours for readers (reference.read_reference).
+    copies.update({f"reference.{seed}": f"reference.{seed}" for seed in SEEDS})
+    for published, source in copies.items():
+        con.execute(f"CREATE TABLE {target}.{published} AS SELECT * FROM {source}")
+        counts[published] = con.execute(f"SELECT count(*) FROM {target}.{published}").fetchone()[0]
     return counts
 
 

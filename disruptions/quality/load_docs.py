@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 
 from disruptions.config import EXPECTATIONS_DIR, Settings
 from disruptions.logs import printable
-from disruptions.query import new_folder_mode
+from disruptions.serve.files import new_folder_mode
 from disruptions.warehouse import open_warehouse
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

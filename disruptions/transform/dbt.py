@@ -1,0 +1,110 @@
+"""Running dbt: one command on the project, as a subprocess against the working warehouse.
+
+dbt opens the DuckDB file itself, so the caller holds the writer lock for the whole
+command but never an open connection while dbt runs. dbt's telemetry and version check
+are switched off for every command.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from disruptions.config import DBT_PROJECT_DIR, Settings
+from disruptions.errors import PipelineError
+
+log = logging.getLogger(__name__)
+
+
+# Statuses in run_results.json that mean a node did not pass.
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+def dbt_executable() -> Path:
+    """The dbt of the interpreter running us (the project's virtualenv)."""
+    return Path(sys.executable).parent / "dbt"
+
+
+def _dbt_environment(settings: Settings) -> dict[str, str]:
+    env = os.environ.copy()
+    env["DISRUPTIONS_WAREHOUSE"] = str(settings.warehouse_path)
+    env["DISRUPTIONS_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
+    # The nightly run has no business calling home; offline it would only add delays.
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
+    env["DBT_NO_VERSION_CHECK"] = "True"
+    return env
+
+
+def _failed_nodes(target_dir: Path) -> list[str]:
+    """`unique_id (status: message)` for every node that did not pass in the last invocation."""
+    results_path = target_dir / "run_results.json"
+    if not results_path.exists():
+        return []
+    try:
+        results = json.loads(results_path.read_text(encoding="utf-8")).get("results", [])
+    except (OSError, ValueError):
+        return []
+    failed = []
+    for result in results:
+        if result.get("status") in FAILED_STATUSES:
+            message = " ".join(str(result.get("message") or "").split())[:160]
+            failed.append(f"{result.get('unique_id')} ({result.get('status')}: {message})")
+    return failed
+
+
+def _last_error_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "error" in line.lower():
+            return line[:300]
+    return lines[-1][:300] if lines else "no output"
+
+
+def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command on the project; raise PipelineError naming the failing nodes."""
+    target_dir = settings.dbt_target_dir
+    target_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = settings.logs_dir / "dbt"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(dbt_executable()),
+        "--no-use-colors",
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_dir),
+        "--log-path",
+        str(log_dir),
+    ]
+    log.info("dbt %s", " ".join(args))
+    (target_dir / "run_results.json").unlink(missing_ok=True)
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=DBT_PROJECT_DIR,
+            env=_dbt_environment(settings),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as error:
+        raise PipelineError(
+            f"dbt {args[0]} could not start: {error}", alert_raised=False
+        ) from error
+    if completed.returncode != 0:
+        failed = _failed_nodes(target_dir)
+        detail = (
+            f"{len(failed)} node(s) failed: " + "; ".join(failed)
+            if failed
+            else _last_error_line(completed.stdout + "\n" + completed.stderr)
+        )
+        log.error("dbt %s output:\n%s", args[0], completed.stdout[-5000:])
+        raise PipelineError(f"dbt {args[0]} failed: {detail}", alert_raised=False)
+    return completed
