@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from disruptions import synth
@@ -235,7 +236,7 @@ def test_band_follows_the_threat_score_by_band_rank(demo_db):
 
 def test_band_for_score_gives_the_most_severe_band_to_the_highest_scores():
     bands = ("1A", "1B", "2A")
-    assert [bands[i] for i in synth.band_for_score(synth.np.array([100, 50, 0]), bands)] == [
+    assert [bands[i] for i in synth.band_for_score(np.array([100, 50, 0]), bands)] == [
         "1A",
         "1B",
         "2A",
