@@ -81,10 +81,6 @@ def run_phase(phase: str, home: str, as_of: date, landing: str | None) -> str:
             settings, run_id="bench", as_of=as_of, full_refresh=phase == "dbt_build_full_refresh"
         )
         return "built"
-    if phase == "validate_marts":
-        from disruptions.validate import validate_marts
-
-        return str(validate_marts(settings, run_id="bench", as_of=as_of)).splitlines()[0]
     if phase == "publish":
         from disruptions.publish.marts import publish_marts
 

@@ -2,7 +2,7 @@
 
 For N disruption rows (plus proportional OCGs and assessments) it generates the data once
 with the project's generator, then, for each repetition, in a fresh DISRUPTIONS_HOME:
-ingest → batch validation → dbt build → mart validation → publish, each phase in its own
+ingest → batch validation → dbt build (with its tests) → publish, each phase in its own
 process; then the whole run through Airflow in another fresh home; then the floor (one plain
 DuckDB process reading the same files and computing per-OCG impact counts in one query).
 Finally the incremental night: 1% new rows and amendments on top of the loaded history.
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 10, 31)
 # The demo's proportions: 4,500 OCGs for about 65,000 disruption rows.
 OCGS_PER_DISRUPTION = 4500 / 65000
-PIPELINE_PHASES = ("ingest", "validate_batches", "dbt_build", "validate_marts", "publish")
+PIPELINE_PHASES = ("ingest", "validate_batches", "dbt_build", "publish")
 NIGHT_PHASES = PIPELINE_PHASES
 
 

@@ -11,14 +11,13 @@ one run at a time, and every step also takes the warehouse's OS file lock (which
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from disruptions.config import SCHEDULED_HOUR, TIMEZONE
+from disruptions.config import SCHEDULED_HOUR, TIMEZONE, task_retries
 from disruptions.errors import PipelineError
 from disruptions.feeds import EARLIEST_DISRUPTION_DATE
 
@@ -28,7 +27,7 @@ from disruptions.feeds import EARLIEST_DISRUPTION_DATE
 # `disruptions run` sets DISRUPTIONS_TASK_RETRIES=0: someone is waiting at the terminal
 # and re-runs; a retry there would only sit out its backoff before failing the same way.
 TRANSIENT_RETRIES = {
-    "retries": int(os.environ.get("DISRUPTIONS_TASK_RETRIES", "2")),
+    "retries": task_retries(2),
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": timedelta(minutes=20),
@@ -107,13 +106,7 @@ def disruptions_nightly():
     def report_and_docs() -> str:
         return run_step("report_and_docs")
 
-    (
-        ingest()
-        >> validate_batches()
-        >> dbt_build()
-        >> publish()
-        >> report_and_docs()
-    )
+    (ingest() >> validate_batches() >> dbt_build() >> publish() >> report_and_docs())
 
 
 disruptions_nightly()

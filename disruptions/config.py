@@ -10,13 +10,39 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The repository root: the package sits directly beneath it.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
-SEEDS_DIR = PROJECT_ROOT / "seeds"
-QUERIES_DIR = PROJECT_ROOT / "queries"
-DAGS_DIR = PROJECT_ROOT / "dags"
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The source checkout, when there is one: the package sits directly beneath it.
+PROJECT_ROOT = PACKAGE_DIR.parent
+PROJECT_FILE_FOLDERS = ("dbt_project", "expectations", "seeds", "queries", "dags")
+
+
+def _project_files() -> Path:
+    """Where the project's own files are (the dbt project, the GX suites, the seeds, the
+    saved queries, the DAG). An installed package carries them inside it, in
+    disruptions/_project (copied there by setup.py's build step); a source checkout, and
+    an editable install of it, has them beside the package. DISRUPTIONS_PROJECT_FILES
+    points elsewhere, for an operator's own copy (their national banding in seeds/, say).
+    """
+    override = os.environ.get("DISRUPTIONS_PROJECT_FILES", "").strip()
+    candidates = [Path(override)] if override else [PACKAGE_DIR / "_project", PROJECT_ROOT]
+    for candidate in candidates:
+        if all((candidate / folder).is_dir() for folder in PROJECT_FILE_FOLDERS):
+            return candidate.resolve()
+    raise RuntimeError(
+        "the project files ("
+        + ", ".join(PROJECT_FILE_FOLDERS)
+        + ") are not in "
+        + " or ".join(str(candidate) for candidate in candidates)
+        + ": reinstall the package, or set DISRUPTIONS_PROJECT_FILES"
+    )
+
+
+PROJECT_FILES = _project_files()
+DBT_PROJECT_DIR = PROJECT_FILES / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_FILES / "expectations"
+SEEDS_DIR = PROJECT_FILES / "seeds"
+QUERIES_DIR = PROJECT_FILES / "queries"
+DAGS_DIR = PROJECT_FILES / "dags"
 
 # The one time zone of the product: a run's as_of is its logical date in this zone, and
 # the scheduled run fires at 02:00 here.
@@ -47,6 +73,20 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_float(name: str, default: float, minimum: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        return max(minimum, float(value)) if value else default
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number") from None
+
+
+def task_retries(default: int) -> int:
+    """How often an Airflow task retries a transient failure. `disruptions run` sets 0:
+    someone is waiting at the terminal; the scheduled DAG uses its default."""
+    return _env_int("DISRUPTIONS_TASK_RETRIES", default)
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str | None
@@ -64,11 +104,24 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard to try an alert channel. Short by default: a slow channel must not stall a
+    run."""
+
+    attempts: int = 3
+    first_delay_seconds: float = 0.5  # then doubled: 0.5 s, 1 s, ...
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     landing: Path
     smtp: SmtpSettings
     webhook_url: str | None = field(repr=False)
+    alert_delivery: DeliveryPolicy = DeliveryPolicy()
+    # Who `release` and `discard` record as the deciding steward (default: the login name).
+    steward: str | None = None
     # How long a file must have been left unchanged before ingest trusts it is complete.
     landing_settle_seconds: float = 2.0
     # How long a writer waits for the warehouse lock before giving up.
@@ -162,6 +215,12 @@ def load_settings(home: str | Path | None = None, landing: str | Path | None = N
         landing=landing_path,
         smtp=smtp,
         webhook_url=os.environ.get("DISRUPTIONS_ALERT_WEBHOOK_URL") or None,
+        alert_delivery=DeliveryPolicy(
+            attempts=max(1, _env_int("DISRUPTIONS_ALERT_RETRY_ATTEMPTS", 3)),
+            first_delay_seconds=_env_float("DISRUPTIONS_ALERT_RETRY_DELAY_SECONDS", 0.5, 0.0),
+            timeout_seconds=_env_float("DISRUPTIONS_ALERT_TIMEOUT_SECONDS", 10.0, 0.1),
+        ),
+        steward=os.environ.get("DISRUPTIONS_STEWARD") or None,
         landing_settle_seconds=float(os.environ.get("DISRUPTIONS_LANDING_SETTLE_SECONDS", "2")),
         duckdb_memory_limit=os.environ.get("DISRUPTIONS_DUCKDB_MEMORY_LIMIT", "").strip() or "2GB",
         plausible_max_threat_score=_env_int("DISRUPTIONS_PLAUSIBLE_MAX_THREAT_SCORE", 1000),

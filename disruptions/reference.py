@@ -94,7 +94,9 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
 
 def read_reference(con: duckdb.DuckDBPyConnection) -> Reference:
     """The reference data of the warehouse or published file `con` is connected to."""
-    rocus = _rows(con, "SELECT rocu_code, name FROM reference.rocus ORDER BY rocu_code")
+    # Seeds without a sort column keep the order of their CSV (a table scan keeps the
+    # order rows were inserted in).
+    rocus = _rows(con, "SELECT rocu_code, name FROM reference.rocus")
     forces = _rows(con, "SELECT force_code, rocu_code, name FROM reference.forces")
     return Reference(
         rocus=dict(rocus),

@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from disruptions.config import DAGS_DIR, SCHEDULED_HOUR, TIMEZONE, Settings, load_settings
+from disruptions.config import (
+    DAGS_DIR,
+    SCHEDULED_HOUR,
+    TIMEZONE,
+    Settings,
+    load_settings,
+    task_retries,
+)
 from disruptions.errors import PipelineError, UserError
 from disruptions.feeds import EARLIEST_DISRUPTION_DATE
 from disruptions.logs import printable
@@ -78,7 +85,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "DISRUPTIONS_HOME": str(settings.home),
         "DISRUPTIONS_LANDING": str(settings.landing),
         # Someone is waiting at the terminal: fail fast rather than sit out retry backoffs.
-        "DISRUPTIONS_TASK_RETRIES": os.environ.get("DISRUPTIONS_TASK_RETRIES", "0"),
+        "DISRUPTIONS_TASK_RETRIES": str(task_retries(0)),
         # Airflow's output goes to a log file: no colour codes in it.
         "NO_COLOR": "1",
     }

@@ -5,7 +5,8 @@
   (major_count, reduced_12m, ...) loop over them.
 
   The seed is looked up directly rather than through ref(): a unit test mocks every ref
-  of the model it tests, but the names must still come from the real seed. A model that
+  of the model it tests (and has no graph to search), but the names must still come from
+  the real seed. A model that
   calls this declares the dependency itself (`-- depends_on: {{ ref('the_seed') }}`), so
   dbt builds the seed first. At parse time (`execute` is false) nothing can be read and an
   empty list is returned: the SQL is only inspected then, not run.
@@ -14,15 +15,11 @@
     {%- if not execute %}
         {{ return([]) }}
     {%- endif %}
-    {%- set seeds = graph.nodes.values()
-        | selectattr('resource_type', 'equalto', 'seed')
-        | selectattr('name', 'equalto', seed_name) | list %}
-    {%- if seeds | length != 1 %}
-        {{ exceptions.raise_compiler_error("no seed named " ~ seed_name) }}
-    {%- endif %}
-    {%- set seed = seeds[0] %}
+    {#- The seeds' schema, as dbt_project.yml configures it (seeds: +schema: reference). #}
     {%- set relation = adapter.get_relation(
-        database=seed.database, schema=seed.schema, identifier=seed.alias) %}
+        database=target.database,
+        schema=generate_schema_name('reference', none),
+        identifier=seed_name) %}
     {%- if relation is none %}
         {{ exceptions.raise_compiler_error(
             "seed " ~ seed_name ~ " is not loaded: run `dbt seed` (or `dbt build`) first") }}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import smtplib
 import ssl
 import time
@@ -25,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from disruptions.config import Settings, load_settings
+from disruptions.config import DeliveryPolicy, Settings, load_settings
 from disruptions.errors import PipelineError
 from disruptions.feeds import is_sensitive_column
 from disruptions.warehouse import open_warehouse
@@ -37,35 +36,6 @@ SEVERITIES = ("critical", "warning")
 MAX_LIST_ITEMS = 20
 MAX_STRING_CHARS = 300
 MAX_MESSAGE_CHARS = 4000
-
-
-@dataclass(frozen=True)
-class DeliveryPolicy:
-    """How hard to try a channel. Short by default: a slow channel must not stall a run."""
-
-    attempts: int = 3
-    first_delay_seconds: float = 0.5  # then doubled: 0.5 s, 1 s, ...
-    timeout_seconds: float = 10.0
-
-    @classmethod
-    def from_environment(cls) -> DeliveryPolicy:
-        def number(name: str, default: float) -> float:
-            value = os.environ.get(name, "").strip()
-            try:
-                return float(value) if value else default
-            except ValueError:
-                logger.warning("ignoring %s=%r: not a number", name, value)
-                return default
-
-        return cls(
-            attempts=max(1, int(number("DISRUPTIONS_ALERT_RETRY_ATTEMPTS", cls.attempts))),
-            first_delay_seconds=max(
-                0.0, number("DISRUPTIONS_ALERT_RETRY_DELAY_SECONDS", cls.first_delay_seconds)
-            ),
-            timeout_seconds=max(
-                0.1, number("DISRUPTIONS_ALERT_TIMEOUT_SECONDS", cls.timeout_seconds)
-            ),
-        )
 
 
 @dataclass(frozen=True)
@@ -321,7 +291,7 @@ def raise_alert(
     """
     if severity not in SEVERITIES:
         raise ValueError(f"severity must be one of {SEVERITIES}, not {severity!r}")
-    policy = policy or DeliveryPolicy.from_environment()
+    policy = policy or settings.alert_delivery
     fields = {
         "raised_at": _utcnow(),
         "run_id": run_id,

@@ -11,7 +11,6 @@ audit.batch_decisions.
 from __future__ import annotations
 
 import getpass
-import os
 from datetime import UTC, datetime
 
 import duckdb
@@ -22,9 +21,11 @@ from disruptions.logs import printable
 from disruptions.warehouse import BATCH_STATUS, open_warehouse
 
 
-def _decided_by() -> str:
+def _decided_by(settings: Settings) -> str:
+    if settings.steward:
+        return settings.steward
     try:
-        return os.environ.get("DISRUPTIONS_STEWARD") or getpass.getuser()
+        return getpass.getuser()
     except Exception:  # no user name in some containers
         return "unknown"
 
@@ -54,10 +55,12 @@ def _held_batch(con: duckdb.DuckDBPyConnection, batch_id: int, action: str) -> t
     return feed, source_file
 
 
-def _record_decision(con: duckdb.DuckDBPyConnection, batch_id: int, decision: str) -> None:
+def _record_decision(
+    settings: Settings, con: duckdb.DuckDBPyConnection, batch_id: int, decision: str
+) -> None:
     con.execute(
         "INSERT INTO audit.batch_decisions VALUES (?, ?, ?, ?)",
-        [batch_id, decision, datetime.now(UTC).replace(tzinfo=None), _decided_by()],
+        [batch_id, decision, datetime.now(UTC).replace(tzinfo=None), _decided_by(settings)],
     )
 
 
@@ -73,7 +76,7 @@ def release_batch(settings: Settings, batch_id: int) -> str:
                 "WHERE batch_id = ?",
                 [batch_id],
             )
-            _record_decision(con, batch_id, "released")
+            _record_decision(settings, con, batch_id, "released")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -90,7 +93,7 @@ def discard_batch(settings: Settings, batch_id: int) -> str:
         con.execute("BEGIN TRANSACTION")
         try:
             feed, source_file = _held_batch(con, batch_id, "discarded")
-            _record_decision(con, batch_id, "discarded")
+            _record_decision(settings, con, batch_id, "discarded")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -134,13 +134,18 @@ def alert_model_tests(
     as_of: date,
     results: list[NodeResult],
 ) -> list[int]:
-    """A critical alert naming every blocking failure, a warning alert for the warnings."""
-    alert_ids = []
+    """One alert: critical, naming every blocking failure (and any warnings), when the build
+    failed; otherwise a warning listing the warnings, if any."""
     blocking = [result for result in results if result.blocks_publication]
     warnings = [result for result in results if result.status == "warn"]
     if blocking:
         first = blocking[0]
-        alert_ids.append(
+        also = (
+            "\nAlso warned:\n- " + "\n- ".join(result.describe() for result in warnings)
+            if warnings
+            else ""
+        )
+        return [
             raise_alert(
                 settings,
                 severity="critical",
@@ -154,23 +159,25 @@ def alert_model_tests(
                     f"The build for as_of {as_of.isoformat()} failed:\n- "
                     + "\n- ".join(result.describe() for result in blocking)
                     + "\nNothing is published: the previous publication stays in place."
+                    + also
                 ),
                 details={
                     "as_of": as_of.isoformat(),
                     "failures": [_details(result) for result in blocking],
+                    "warnings": [_details(result) for result in warnings],
                 },
                 run_id=run_id,
                 con=con,
             )
-        )
+        ]
     if warnings:
-        alert_ids.append(
+        return [
             raise_alert(
                 settings,
                 severity="warning",
                 source="dbt_test",
                 subject=f"dbt: {len(warnings)} test warning(s), build for {as_of.isoformat()}",
-                message="Published, with warnings:\n- "
+                message="The build passed, with warnings:\n- "
                 + "\n- ".join(result.describe() for result in warnings),
                 details={
                     "as_of": as_of.isoformat(),
@@ -179,8 +186,8 @@ def alert_model_tests(
                 run_id=run_id,
                 con=con,
             )
-        )
-    return alert_ids
+        ]
+    return []
 
 
 def _details(result: NodeResult) -> dict:

@@ -5,12 +5,11 @@ The shares and weights that shape the sample, and the reference codes read from 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 
 import numpy as np
 
-from disruptions.config import SEEDS_DIR
+from disruptions.reference import read_reference, seed_connection
 
 # --- how the country looks -------------------------------------------------------------------
 # Relative share of mapped OCGs by lead force: roughly each force's officer headcount, so the
@@ -158,12 +157,6 @@ RATIONALE_FINDINGS = (
 )
 
 
-# --- reference data from the seeds ----------------------------------------------------------
-def _read_seed_column(name: str, column: str) -> list[str]:
-    with (SEEDS_DIR / name).open(newline="", encoding="utf-8") as handle:
-        return [row[column] for row in csv.DictReader(handle)]
-
-
 @dataclass(frozen=True)
 class Reference:
     """The codes a clean sample may use, read from seeds/ so they never drift from it."""
@@ -177,15 +170,23 @@ class Reference:
 
     @classmethod
     def from_seeds(cls) -> Reference:
-        with (SEEDS_DIR / "ocg_bands.csv").open(newline="", encoding="utf-8") as handle:
-            bands = sorted(csv.DictReader(handle), key=lambda row: int(row["rank"]))
+        """The seeds as the pipeline reads them (disruptions.reference), checked against
+        what this generator can model: it draws impacts and strands from shares of its own."""
+        with seed_connection() as con:
+            seeds = read_reference(con)
+        if seeds.impacts != IMPACTS or seeds.strands != STRANDS:
+            raise ValueError(
+                "the synthetic generator models impacts "
+                f"{', '.join(IMPACTS)} and strands {', '.join(STRANDS)}; seeds/ now has "
+                f"{', '.join(seeds.impacts)} and {', '.join(seeds.strands)}"
+            )
         return cls(
-            forces=tuple(_read_seed_column("forces.csv", "force_code")),
-            force_rocu=tuple(_read_seed_column("forces.csv", "rocu_code")),
-            rocus=tuple(_read_seed_column("rocus.csv", "rocu_code")),
-            partners=tuple(_read_seed_column("partner_agencies.csv", "agency_code")),
-            tactics=tuple(_read_seed_column("tactics.csv", "tactic")),
-            bands=tuple(row["band"] for row in bands),
+            forces=tuple(seeds.forces),
+            force_rocu=tuple(seeds.forces.values()),
+            rocus=tuple(seeds.rocus),
+            partners=seeds.partners,
+            tactics=seeds.tactics,
+            bands=tuple(band.band for band in seeds.bands),
         )
 
     @property

@@ -116,7 +116,6 @@ def test_steps_run_in_the_nightly_order(parsed):
         "ingest",
         "validate_batches",
         "dbt_build",
-        "validate_marts",
         "publish",
         "report_and_docs",
     ]
@@ -133,7 +132,7 @@ def test_transient_steps_retry_with_exponential_backoff_and_validation_never_ret
         assert tasks[step]["retries"] >= 2, step
         assert tasks[step]["retry_exponential_backoff"] > 1, step
         assert tasks[step]["retry_delay"] >= timedelta(minutes=1).total_seconds(), step
-    for step in ("validate_batches", "validate_marts"):
+    for step in ("validate_batches",):
         assert tasks[step]["retries"] == 0, step
 
 

@@ -24,6 +24,7 @@ import psycopg2
 import pytest
 
 from disruptions.config import DAGS_DIR
+from disruptions.pipeline import STEPS
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
@@ -236,7 +237,7 @@ def test_scheduler_with_local_executor_on_postgres_runs_the_nightly_dag(settings
                 }
     assert state == "success", tasks
     assert set(tasks.values()) == {"success"}
-    assert len(tasks) == 6
+    assert len(tasks) == len(STEPS)
     assert run_types == {"scheduled"}
     assert executors <= {None, "LocalExecutor"}
     assert settings.published_path.exists()

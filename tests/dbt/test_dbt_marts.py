@@ -289,8 +289,28 @@ def test_a_failing_data_test_raises_pipeline_error_naming_the_node(tmp_path):
         build_marts(settings, "run-bad", raw_rows.AS_OF_1)
     message = str(raised.value)
     assert "\n" not in message
+    assert "publishing blocked" in message
     assert "relationships_disruptions_monthly_tactic" in message
-    assert raised.value.alert_raised is False
+    # The build raised the alert naming the test, so Airflow's callback will not.
+    assert raised.value.alert_raised is True
+    with open_warehouse(settings) as con:
+        [(severity, source, subject)] = con.execute(
+            "SELECT severity, source, subject FROM audit.dq_alerts"
+        ).fetchall()
+        results = dict(
+            con.execute(
+                "SELECT test_name, status FROM audit.dbt_test_results WHERE run_id = 'run-bad'"
+            ).fetchall()
+        )
+    assert (severity, source) == ("critical", "dbt_test")
+    assert "relationships_disruptions_monthly_tactic" in subject
+    failing = {name: status for name, status in results.items() if status != "pass"}
+    assert any(name.startswith("relationships_disruptions_monthly_tactic") for name in failing)
+    # The source's own check against the seed is a warning: an operator's seed edit.
+    assert any(
+        name.startswith("source_relationships_raw_disruptions_tactic") and status == "warn"
+        for name, status in failing.items()
+    )
 
 
 def test_dbt_docs_are_one_static_page_describing_the_marts(pipeline):
@@ -413,3 +433,61 @@ def test_a_build_that_did_not_finish_makes_the_next_one_a_full_refresh(pipeline,
     )
     reason = full_refresh_reason(interrupted, raw_rows.AS_OF_2, False)
     assert reason is not None and "did not finish" in reason
+
+
+@pytest.fixture
+def built_copy(pipeline, tmp_path):
+    """A copy of the built warehouse (at as_of 2), for tests that break it on purpose."""
+    settings = load_settings(home=tmp_path / "copy")
+    settings.ensure_dirs()
+    shutil.copyfile(pipeline["copy_settings"].warehouse_path, settings.warehouse_path)
+    return settings
+
+
+def run_check(settings, test_name: str) -> str:
+    """Run one dbt data test on the warehouse as it stands; '' when it passes, otherwise
+    the failure naming it."""
+    try:
+        run_dbt(
+            settings,
+            "test",
+            "--select",
+            test_name,
+            "--vars",
+            f'{{"as_of": "{raw_rows.AS_OF_2.isoformat()}"}}',
+        )
+    except PipelineError as failure:
+        return str(failure)
+    return ""
+
+
+def test_the_recount_and_the_reconciliation_pass_on_a_correct_build(built_copy):
+    assert run_check(built_copy, "assert_summary_recounts_from_sources") == ""
+    assert run_check(built_copy, "assert_marts_reconcile") == ""
+
+
+def test_the_independent_recount_catches_a_summary_the_sources_do_not_support(built_copy):
+    with open_warehouse(built_copy) as con:
+        con.execute(
+            "UPDATE marts.ocg_disruption_summary SET net_disruption_score = "
+            "net_disruption_score + 1 WHERE ocg_id = 'A'"
+        )
+    failure = run_check(built_copy, "assert_summary_recounts_from_sources")
+    assert "assert_summary_recounts_from_sources" in failure and "fail" in failure
+
+
+def test_the_recount_fails_rather_than_passes_when_a_table_it_reads_is_missing(built_copy):
+    with open_warehouse(built_copy) as con:
+        con.execute("ALTER TABLE raw.disruptions RENAME TO disruptions_gone")
+    failure = run_check(built_copy, "assert_summary_recounts_from_sources")
+    assert "assert_summary_recounts_from_sources" in failure and "error" in failure
+
+
+def test_the_reconciliation_names_the_mart_that_lost_a_row(built_copy):
+    with open_warehouse(built_copy) as con:
+        con.execute(
+            "DELETE FROM marts.disruptions_monthly WHERE rowid = "
+            "(SELECT min(rowid) FROM marts.disruptions_monthly)"
+        )
+    failure = run_check(built_copy, "assert_marts_reconcile")
+    assert "assert_marts_reconcile" in failure

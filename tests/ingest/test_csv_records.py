@@ -86,10 +86,10 @@ def test_unknown_codes_are_quarantined_naming_every_column_and_value(land, inges
     assert reasons.split("; ") == [
         "impact: value 'catastrophic' not allowed "
         "(expected major, moderate, minor, none, negative)",
-        "tactic: value 'kidnap' not allowed (expected ancillary_order, arrest, asset_restraint, "
-        "cash_seizure, charge, confiscation_order, conviction, deterrence, drugs_seizure, "
-        "firearms_seizure, imprisonment, other, partner_enforcement, safeguarding, "
-        "source_compromise)",
+        "tactic: value 'kidnap' not allowed (expected arrest, charge, conviction, imprisonment, "
+        "drugs_seizure, firearms_seizure, cash_seizure, asset_restraint, confiscation_order, "
+        "ancillary_order, safeguarding, deterrence, partner_enforcement, source_compromise, "
+        "other)",
         "lead_agency: value 'FBI' not allowed (expected a force, ROCU or partner agency code "
         "from seeds/)",
         "force_area: value 'NYPD' not allowed (expected a force code from seeds/forces.csv)",

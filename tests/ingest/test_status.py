@@ -21,8 +21,8 @@ def status_output(settings, capsys) -> str:
     return capsys.readouterr().out
 
 
-def test_status_before_any_ingest_says_there_is_nothing_yet(settings, capsys):
-    assert "nothing has been ingested" in status_output(settings, capsys)
+def test_status_before_any_ingest_says_there_is_nothing_yet(empty_settings, capsys):
+    assert "nothing has been ingested" in status_output(empty_settings, capsys)
 
 
 def test_status_shows_ledger_quarantine_held_alerts_last_run_and_where_outputs_are(

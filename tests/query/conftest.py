@@ -15,7 +15,8 @@ def published_sample_file(tmp_path_factory):
 
 
 @pytest.fixture
-def published(settings, published_sample_file):
-    """Settings whose $DISRUPTIONS_HOME holds a copy of the sample published file."""
-    shutil.copyfile(published_sample_file, settings.published_path)
-    return settings
+def published(empty_settings, published_sample_file):
+    """Settings whose $DISRUPTIONS_HOME holds a copy of the sample published file, and no
+    working warehouse (readers never need one)."""
+    shutil.copyfile(published_sample_file, empty_settings.published_path)
+    return empty_settings

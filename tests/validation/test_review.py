@@ -59,7 +59,7 @@ def test_only_a_held_batch_can_be_released_or_discarded(settings):
         release_batch(settings, 404)
     released = add_batch(settings, "disruptions", "h.csv", disruption_rows(3), status="held")
     release_batch(settings, released)
-    with pytest.raises(UserError, match="is loaded, not held"):
+    with pytest.raises(UserError, match="is released, not held"):
         discard_batch(settings, released)
     assert decisions(settings) == [(released, "released", True)]
 
