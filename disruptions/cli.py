@@ -77,7 +77,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     from disruptions.serve.query import run_query
 
-    sys.stdout.write(run_query(settings, args.sql, output_format=args.format))
+    sys.stdout.write(run_query(settings, args.sql, output_format=args.format, rocu=args.rocu))
     return 0
 
 
@@ -107,6 +107,13 @@ def cmd_discard(args: argparse.Namespace, settings: Settings) -> int:
     from disruptions.quality.decisions import discard_batch
 
     print(discard_batch(settings, args.batch))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from disruptions.serve.explain import explain
+
+    sys.stdout.write(explain(settings, args.ocg_id, output_format=args.format, rocu=args.rocu))
     return 0
 
 
@@ -181,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     query = add("query", cmd_query, "query the published marts, read-only", writes_home=False)
     query.add_argument("sql", help="a SQL statement, or the name of a saved query in queries/")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.add_argument("--rocu", help="query a ROCU's regional file instead, e.g. EMSOU")
 
     export = add("export", cmd_export, "export a published mart to csv, parquet or xlsx")
     export.add_argument("mart", help="mart name, e.g. ocg_disruption_summary")
@@ -201,6 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = add("report", cmd_report, "write the self-contained HTML report")
     report.add_argument("--rocu", help="ROCU code for a regional report, e.g. EMSOU")
+
+    explain = add(
+        "explain",
+        cmd_explain,
+        "show what is behind an OCG's figures: claims, assessments and the effect rules",
+        writes_home=False,
+    )
+    explain.add_argument("ocg_id", help="the OCG, e.g. OCG-00042")
+    explain.add_argument("--format", choices=["text", "json"], default="text")
+    explain.add_argument("--rocu", help="read a ROCU's regional file instead, e.g. EMSOU")
     return parser
 
 

@@ -48,8 +48,8 @@ DAGS_DIR = PROJECT_FILES / "dags"
 # the scheduled run fires at 02:00 here.
 TIMEZONE = "Europe/London"
 SCHEDULED_HOUR = 2
-# The public marts (schema `marts`), in the order a performance lead meets them. Each has
-# a GX suite of the same name in expectations/ and its definition in the dbt YAML.
+# The public marts (schema `marts`), in the order a performance lead meets them (the
+# glossary's order). Each has its exact definition in its dbt YAML.
 PUBLIC_MARTS = (
     "ocg_disruption_summary",
     "ocg_long_term_effect",
@@ -57,6 +57,8 @@ PUBLIC_MARTS = (
     "tactic_effectiveness",
     "rocu_force_balance",
     "dim_ocg_assessment_history",
+    "fct_disruption_claims",
+    "fct_ocg_effect_evidence",
 )
 FILE_FORMATS = (".csv", ".parquet", ".jsonl")
 
@@ -153,6 +155,13 @@ class Settings:
         # Not marts.duckdb: the file name becomes the catalog name, and a catalog named
         # like the schema makes every `marts.x` reference ambiguous.
         return self.published_dir / "disruptions.duckdb"
+
+    @property
+    def regional_published_dir(self) -> Path:
+        return self.published_dir / "regions"
+
+    def regional_published_path(self, rocu_code: str) -> Path:
+        return self.regional_published_dir / f"{rocu_code}.duckdb"
 
     @property
     def reports_dir(self) -> Path:

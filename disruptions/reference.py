@@ -43,6 +43,8 @@ class EffectCategory:
     label: str
     colour: str
     is_outcome: bool
+    is_reduction: bool
+    description: str
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,11 @@ class Reference:
     def outcome_effects(self) -> tuple[str, ...]:
         """The effects that are an outcome (every one but too_early)."""
         return tuple(c.effect for c in self.effect_categories if c.is_outcome)
+
+    @property
+    def reduction_effects(self) -> tuple[str, ...]:
+        """The outcomes where the OCG's threat ended or fell (dismantled, reduced)."""
+        return tuple(c.effect for c in self.effect_categories if c.is_reduction)
 
     def impact(self, name: str) -> ImpactLevel:
         return next(level for level in self.impact_levels if level.impact == name)
@@ -119,7 +126,7 @@ def read_reference(con: duckdb.DuckDBPyConnection) -> Reference:
             EffectCategory(*row)
             for row in _rows(
                 con,
-                "SELECT effect, label, colour, is_outcome "
+                "SELECT effect, label, colour, is_outcome, is_reduction, description "
                 "FROM reference.effect_categories ORDER BY sort_order",
             )
         ),

@@ -28,3 +28,13 @@
 {% macro effect_tolerance() -%}
     cast({{ var('effect_tolerance') }} as {{ type_double() }})
 {%- endmacro %}
+
+{#
+  The order of a claim's versions (SPEC section 4): by recorded_at, then load order
+  (batch_id, line_number). The versioning rule (int_disruption_current_versions) and the
+  claims fact (fct_disruption_claims) both order by it. `direction` is asc or desc.
+#}
+{% macro claim_version_order(alias, direction='asc') -%}
+    {{ alias }}.recorded_at {{ direction }}, {{ alias }}.batch_id {{ direction }},
+    {{ alias }}.line_number {{ direction }}
+{%- endmacro %}

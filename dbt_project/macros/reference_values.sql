@@ -11,7 +11,7 @@
   dbt builds the seed first. At parse time (`execute` is false) nothing can be read and an
   empty list is returned: the SQL is only inspected then, not run.
 #}
-{% macro reference_values(seed_name, column, order_by='sort_order') %}
+{% macro reference_values(seed_name, column, order_by='sort_order', where='true') %}
     {%- if not execute %}
         {{ return([]) }}
     {%- endif %}
@@ -25,7 +25,7 @@
             "seed " ~ seed_name ~ " is not loaded: run `dbt seed` (or `dbt build`) first") }}
     {%- endif %}
     {%- set result = run_query(
-        "select " ~ column ~ " from " ~ relation ~ " order by " ~ order_by) %}
+        "select " ~ column ~ " from " ~ relation ~ " where " ~ where ~ " order by " ~ order_by) %}
     {{ return(result.columns[0].values() | list) }}
 {% endmacro %}
 
@@ -37,4 +37,9 @@
 {# The effect categories in display order. #}
 {% macro effect_categories() %}
     {{ return(reference_values('effect_categories', 'effect')) }}
+{% endmacro %}
+
+{# The effect categories that are an outcome (every one but too_early), in display order. #}
+{% macro outcome_effect_categories() %}
+    {{ return(reference_values('effect_categories', 'effect', where='is_outcome')) }}
 {% endmacro %}

@@ -4,10 +4,10 @@
 
   - every counted disruption is in the summary once, and in the monthly counts once;
   - the long-term effect has one row per OCG the summary shows as disrupted;
-  - the force balance counts the summary's disruptions, has one row per force of the
-    seed, and each ROCU's total is the sum of its forces;
-  - each tactic's 12-month effect counts add up to the OCGs it disrupted, and its
-    outcomes to those not too early;
+  - the force balance has one row per force of the seed and counts no more disruptions
+    than the summary (its 12 months are a part of the whole history);
+  - each tactic's 12-month effect counts add up to its pairs;
+  - the effect evidence agrees with the long-term effect at every horizon;
   - the assessment history has exactly one current row per OCG.
 #}
 -- depends_on: {{ ref('effect_categories') }}
@@ -31,7 +31,7 @@ summary as (
 
 monthly as (
 
-    select coalesce(sum(disruption_count), 0) as counted
+    select coalesce(sum(claim_count), 0) as counted
     from {{ ref('disruptions_monthly') }}
 
 ),
@@ -44,18 +44,8 @@ long_term as (
 
 balance as (
 
-    select coalesce(sum(force_disruptions), 0) as disruptions, count(*) as forces
+    select coalesce(sum(disruptions_12m), 0) as disruptions, count(*) as forces
     from {{ ref('rocu_force_balance') }}
-
-),
-
-balance_by_rocu as (
-
-    select rocu
-    from {{ ref('rocu_force_balance') }}
-    group by rocu
-    having min(rocu_disruptions) <> max(rocu_disruptions)
-        or min(rocu_disruptions) <> sum(force_disruptions)
 
 ),
 
@@ -73,8 +63,24 @@ tactics_not_adding_up as (
         {%- for effect in effect_categories() %}
         {{ effect }}_12m {% if not loop.last %}+{% endif %}
         {%- endfor %}
-        <> ocgs_disrupted
-       or ocgs_with_12m_outcome <> ocgs_disrupted - too_early_12m
+        <> ocgs_targeted
+
+),
+
+evidence_disagreeing as (
+
+    {%- set horizons = var('effect_horizons_months') %}
+    select effects.ocg_id
+    from {{ ref('ocg_long_term_effect') }} as effects
+    left join {{ ref('fct_ocg_effect_evidence') }} as evidence
+        on evidence.ocg_id = effects.ocg_id
+    group by effects.ocg_id
+        {%- for months in horizons %}, effects.effect_{{ months }}m{% endfor %}
+    having count(evidence.ocg_id) <> {{ horizons | length }}
+    {%- for months in horizons %}
+        or max(case when evidence.horizon_months = {{ months }} then evidence.effect end)
+            <> effects.effect_{{ months }}m
+    {%- endfor %}
 
 ),
 
@@ -99,19 +105,19 @@ select 'one long-term row per disrupted OCG'
 from long_term cross join summary
 where long_term.ocgs <> summary.ocgs_disrupted
 union all
-select 'the force balance counts the summary''s disruptions'
+select 'the force balance counts no more than the summary''s disruptions'
 from balance cross join summary
-where balance.disruptions <> summary.disruptions
+where balance.disruptions > summary.disruptions
 union all
 select 'one balance row per force of the seed'
 from balance cross join seed_forces
 where balance.forces <> seed_forces.forces
 union all
-select 'ROCU ' || rocu || ': rocu_disruptions is the sum over its forces'
-from balance_by_rocu
-union all
-select 'tactic ' || tactic || ': its 12-month effects add up'
+select 'tactic ' || tactic || ': its 12-month effects add up to its pairs'
 from tactics_not_adding_up
+union all
+select 'OCG ' || ocg_id || ': the effect evidence agrees with the long-term effect'
+from evidence_disagreeing
 union all
 select 'one current history row per OCG'
 from history

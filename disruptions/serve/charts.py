@@ -26,23 +26,8 @@ OKABE_ITO = {
     "grey": "#8C8C8C",
 }
 
-IMPACT_COLOURS = {
-    "major": "#004C7F",  # a darker step of Okabe-Ito blue, so the three levels read as a scale
-    "moderate": OKABE_ITO["blue"],
-    "minor": OKABE_ITO["sky"],
-    "none": "#C8C8C8",
-    "negative": OKABE_ITO["vermillion"],
-}
-
-EFFECT_COLOURS = {
-    "dismantled": OKABE_ITO["green"],
-    "reduced": OKABE_ITO["sky"],
-    "no_change": "#BDBDBD",
-    "strengthened": OKABE_ITO["vermillion"],
-    "not_reassessed": OKABE_ITO["orange"],
-    "insufficient_baseline": OKABE_ITO["yellow"],
-    "too_early": "#E6E6E6",
-}
+# The colours of impact levels and effect categories are the seeds' (impact_levels.csv,
+# effect_categories.csv): callers pass them in, so a chart never restates a name.
 
 _ids = itertools.count(1)
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"'
@@ -213,7 +198,7 @@ def proportion_bars(
                 f"({100 * count / total:.0f}%)</title></rect>"
             )
             if bar_w > 26:
-                text_fill = "#fff" if colours[name] in _DARK else "#111"
+                text_fill = "#fff" if is_dark(colours[name]) else "#111"
                 out.append(
                     f'<text x="{x + bar_w / 2:.1f}" y="{y + row_height / 2 + 0:.1f}" '
                     f'text-anchor="middle" fill="{text_fill}">{100 * count / total:.0f}%</text>'
@@ -227,7 +212,16 @@ def proportion_bars(
     return _markup(out)
 
 
-_DARK = {IMPACT_COLOURS["major"], OKABE_ITO["blue"], OKABE_ITO["green"], OKABE_ITO["vermillion"]}
+def is_dark(colour: str) -> bool:
+    """Whether white text reads better than black on this #RRGGBB colour (WCAG relative
+    luminance below the midpoint of black's and white's contrast)."""
+    red, green, blue = (int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
+
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+    return luminance < 0.179
 
 
 def dumbbell(

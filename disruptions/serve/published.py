@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 
@@ -18,10 +19,30 @@ from disruptions.config import Settings
 from disruptions.errors import UserError
 
 
+def published_path(settings: Settings, rocu: str | None = None) -> Path:
+    """The national file, or a ROCU's regional file (`--rocu CODE`)."""
+    if rocu is None:
+        return settings.published_path
+    code = rocu.strip().upper()
+    path = settings.regional_published_path(code)
+    if not path.is_file():
+        known = sorted(found.stem for found in settings.regional_published_dir.glob("*.duckdb"))
+        if not known:
+            raise UserError(
+                f"{path}: no regional files published yet; run `disruptions run` (or "
+                "`disruptions demo`) first"
+            )
+        raise UserError(f"unknown ROCU {rocu!r}; published regions: {', '.join(known)}")
+    return path
+
+
 @contextmanager
-def open_published(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the published file read-only, with no access to any other file."""
-    path = settings.published_path
+def open_published(
+    settings: Settings, rocu: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the published file (or a ROCU's regional file) read-only, with no access to
+    any other file."""
+    path = published_path(settings, rocu)
     if not path.is_file():
         raise UserError(
             f"{path}: no published marts yet; run `disruptions run` (or `disruptions demo`) first"

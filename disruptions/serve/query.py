@@ -70,14 +70,17 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         )
 
 
-def run_query(settings: Settings, sql: str, output_format: str = "table") -> str:
-    """Run one read-only statement on the published marts and format the result."""
+def run_query(
+    settings: Settings, sql: str, output_format: str = "table", rocu: str | None = None
+) -> str:
+    """Run one read-only statement on the published marts (a ROCU's regional file with
+    `rocu`) and format the result."""
     if output_format not in OUTPUT_FORMATS:
         raise UserError(
             f"unknown output format {output_format!r}; use one of {', '.join(OUTPUT_FORMATS)}"
         )
     text = resolve_sql(sql)
-    with open_published(settings) as con:
+    with open_published(settings, rocu) as con:
         check_read_only(con, text)
         try:
             cursor = con.execute(text)

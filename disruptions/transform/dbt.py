@@ -16,6 +16,7 @@ from pathlib import Path
 
 from disruptions.config import DBT_PROJECT_DIR, Settings
 from disruptions.errors import PipelineError
+from disruptions.logs import MultiLine
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,13 @@ def _failed_nodes(target_dir: Path) -> list[str]:
     return failed
 
 
-def _last_error_line(output: str) -> str:
+def _error_summary(output: str) -> str:
+    """dbt's own account of an error no node reported (a project that does not parse, a
+    profile it cannot read): the lines after "Encountered an error", in one line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        if "Encountered an error" in line:
+            return " ".join(lines[index + 1 : index + 8])[:500]
     for line in reversed(lines):
         if "error" in line.lower():
             return line[:300]
@@ -103,8 +109,8 @@ def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         detail = (
             f"{len(failed)} node(s) failed: " + "; ".join(failed)
             if failed
-            else _last_error_line(completed.stdout + "\n" + completed.stderr)
+            else _error_summary(completed.stdout + "\n" + completed.stderr)
         )
-        log.error("dbt %s output:\n%s", args[0], completed.stdout[-5000:])
+        log.error("dbt %s output:\n%s", args[0], MultiLine(completed.stdout[-5000:]))
         raise PipelineError(f"dbt {args[0]} failed: {detail}", alert_raised=False)
     return completed

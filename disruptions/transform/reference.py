@@ -81,6 +81,9 @@ def ensure_reference_tables(settings: Settings) -> bool:
             # built yet (a mart's relationships to a seed, say).
             "--indirect-selection",
             "cautious",
+            # An edited seed may have gained or lost a column, which only a rebuilt seed
+            # table takes (the seeds are small; the view is only redefined).
+            "--full-refresh",
             "--exclude-resource-type",
             "unit_test",
         )

@@ -112,8 +112,8 @@ ranked_versions as (
     select
         candidate_versions.*,
         row_number() over (
-            partition by disruption_id
-            order by recorded_at desc, batch_id desc, line_number desc
+            partition by candidate_versions.disruption_id
+            order by {{ claim_version_order('candidate_versions', 'desc') }}
         ) as version_recency
     from candidate_versions
 

@@ -1,6 +1,6 @@
 {#
   OCG assessments as knowable at as_of (int_ocg_assessments_ranked, where the assessment
-  rule lives) with the band's rank (ocg_bands seed), the lead force's ROCU (forces seed)
+  rule lives) with the band's rank and high-threat flag (ocg_bands seed), the lead force's ROCU (forces seed)
   and the run's as_of. A view: the joins are with tiny tables, and keeping the seeds and
   as_of out of the incremental table means an edited seed or a new as_of applies at once.
 #}
@@ -12,6 +12,7 @@ select
     assessments.threat_score,
     assessments.band,
     ocg_bands.rank as band_rank,
+    coalesce(ocg_bands.high_threat, false) as is_high_threat_band,
     assessments.status,
     assessments.archive_reason,
     assessments.is_dismantled,

@@ -1,6 +1,7 @@
 {#
-  Counted disruptions per calendar month of disruption_date x ROCU of the force area x
-  force area x lead agency x strand x tactic x impact.
+  Counted claims per calendar month of disruption_date x ROCU of the force area x force
+  area x lead agency x strand x tactic x impact. Rows with impact none count claims that
+  had no effect (is_disruption false): disruptions are the claims where is_disruption.
 #}
 
 select
@@ -12,7 +13,7 @@ select
     tactic,
     impact,
     is_disruption,
-    count(*) as disruption_count,
+    count(*) as claim_count,
     cast(sum(impact_weight) as {{ dbt.type_bigint() }}) as net_disruption_score,
     {{ as_of_date() }} as as_of_date
 from {{ ref('int_disruptions_current') }}

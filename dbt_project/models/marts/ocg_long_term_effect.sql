@@ -1,6 +1,7 @@
 {#
-  One row per OCG with total_disruptions > 0: int_ocg_effect_horizons (where the effect
-  rules live) pivoted to one column group per horizon, plus the 12-month extras.
+  One row per OCG with total_disruptions > 0: the effect rules (int_effect_at_anchor)
+  at the OCG's first disruption, pivoted to one column group per horizon, plus the
+  12-month extras.
 #}
 
 {%- set horizons = var('effect_horizons_months') %}
@@ -8,16 +9,21 @@
     {{ exceptions.raise_compiler_error("effect_horizons_months must include 12: ocg_long_term_effect has *_12m columns") }}
 {%- endif %}
 
-with effects as (
+with baselines as (
 
-    select * from {{ ref('int_ocg_effect_horizons') }}
+    select ocg_id, first_disruption_date as baseline_date
+    from {{ ref('int_ocg_disruption_counts') }}
+    where total_disruptions > 0
 
 ),
 
-baselines as (
+effects as (
 
-    select distinct ocg_id, baseline_date, baseline_score, baseline_band
-    from effects
+    select effects.*
+    from {{ ref('int_effect_at_anchor') }} as effects
+    inner join baselines
+        on baselines.ocg_id = effects.ocg_id
+       and baselines.baseline_date = effects.anchor_date
 
 ),
 
@@ -37,17 +43,19 @@ first_dismantlings as (
 
 disruptions_after_baseline as (
 
+    -- Within the 12-month horizon the effect rules measure: (baseline, horizon_date].
     select
-        baselines.ocg_id,
+        effects.ocg_id,
         count(*) as disruption_count
-    from baselines
+    from effects
     inner join {{ ref('int_disruptions_current') }} as disruptions
-        on disruptions.ocg_id = baselines.ocg_id
+        on disruptions.ocg_id = effects.ocg_id
        and disruptions.is_counted
        and disruptions.is_disruption
-       and disruptions.disruption_date > baselines.baseline_date
-       and disruptions.disruption_date <= {{ add_months('baselines.baseline_date', 12) }}
-    group by baselines.ocg_id
+       and disruptions.disruption_date > effects.anchor_date
+       and disruptions.disruption_date <= effects.horizon_date
+    where effects.horizon_months = 12
+    group by effects.ocg_id
 
 ),
 
@@ -55,6 +63,8 @@ pivoted as (
 
     select
         ocg_id,
+        max(baseline_score) as baseline_score,
+        max(baseline_band) as baseline_band,
         {%- for months in horizons %}
         max(case when horizon_months = {{ months }} then score_at_horizon end)
             as score_{{ months }}m,
@@ -76,8 +86,8 @@ pivoted as (
 select
     baselines.ocg_id,
     baselines.baseline_date,
-    baselines.baseline_score,
-    baselines.baseline_band,
+    pivoted.baseline_score,
+    pivoted.baseline_band,
     {%- for months in horizons %}
     pivoted.score_{{ months }}m,
     pivoted.score_change_{{ months }}m,

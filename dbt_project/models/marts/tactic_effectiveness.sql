@@ -1,28 +1,27 @@
 {#
-  For each tactic (every row of the tactics seed), the OCGs it was used against (a counted
-  disruption with impact other than none, using that tactic, on or before as_of) and how
-  they fared over 12 months after their baseline, from ocg_long_term_effect.effect_12m.
+  For each tactic of the tactics seed: the OCGs it was used against and how they fared 12
+  months after the tactic's first use against them. A pair is (tactic, OCG) with at least
+  one counted disruption with impact other than none using that tactic; its anchor is the
+  first such disruption_date (int_tactic_anchors), and its effect is the effect rules'
+  (int_effect_at_anchor) at that anchor. Association after first use, not cause.
 #}
 -- depends_on: {{ ref('effect_categories') }}
 
-with tactic_ocgs as (
+{%- set effects = effect_categories() %}
+{%- set outcomes = outcome_effect_categories() %}
 
-    select distinct tactic, ocg_id
-    from {{ ref('int_disruptions_current') }}
-    where is_counted and is_disruption
-
-),
-
-outcomes as (
+with pairs as (
 
     select
-        tactic_ocgs.tactic,
-        tactic_ocgs.ocg_id,
-        effects.effect_12m,
-        effects.pct_change_12m
-    from tactic_ocgs
-    inner join {{ ref('ocg_long_term_effect') }} as effects
-        on effects.ocg_id = tactic_ocgs.ocg_id
+        anchors.tactic,
+        anchors.ocg_id,
+        effects.effect as effect_12m,
+        effects.pct_change as pct_change_12m
+    from {{ ref('int_tactic_anchors') }} as anchors
+    inner join {{ ref('int_effect_at_anchor') }} as effects
+        on effects.ocg_id = anchors.ocg_id
+       and effects.anchor_date = anchors.anchor_date
+       and effects.horizon_months = 12
 
 ),
 
@@ -30,36 +29,47 @@ tallies as (
 
     select
         tactic,
-        count(*) as ocgs_disrupted,
-        sum(case when effect_12m <> 'too_early' then 1 else 0 end) as ocgs_with_12m_outcome,
-        {%- for effect in effect_categories() %}
+        count(*) as ocgs_targeted,
+        {%- for effect in effects %}
         sum(case when effect_12m = '{{ effect }}' then 1 else 0 end) as {{ effect }}_12m,
         {%- endfor %}
         -- Exact decimal sum: a float sum depends on the order rows arrive in, and the mean
         -- must not differ between an incremental build and a full refresh.
         avg(cast(pct_change_12m as decimal(38, 12))) as mean_pct_change_12m
-    from outcomes
+    from pairs
     group by tactic
+
+),
+
+measured as (
+
+    select
+        tallies.*,
+        {%- for effect in outcomes %}
+        {{ effect }}_12m {% if not loop.last %}+{% endif %}
+        {%- endfor %}
+            as ocgs_measured_12m
+    from tallies
 
 )
 
 select
     tactics.tactic,
-    cast(coalesce(tallies.ocgs_disrupted, 0) as {{ dbt.type_bigint() }}) as ocgs_disrupted,
-    cast(coalesce(tallies.ocgs_with_12m_outcome, 0) as {{ dbt.type_bigint() }})
-        as ocgs_with_12m_outcome,
-    {%- for effect in effect_categories() %}
-    cast(coalesce(tallies.{{ effect }}_12m, 0) as {{ dbt.type_bigint() }}) as {{ effect }}_12m,
+    cast(coalesce(measured.ocgs_targeted, 0) as {{ dbt.type_bigint() }}) as ocgs_targeted,
+    cast(coalesce(measured.ocgs_measured_12m, 0) as {{ dbt.type_bigint() }})
+        as ocgs_measured_12m,
+    {%- for effect in effects %}
+    cast(coalesce(measured.{{ effect }}_12m, 0) as {{ dbt.type_bigint() }}) as {{ effect }}_12m,
     {%- endfor %}
-    {%- for effect in ['dismantled', 'reduced', 'no_change', 'strengthened', 'not_reassessed'] %}
+    {%- for effect in outcomes %}
     case
-        when tallies.ocgs_with_12m_outcome > 0
-            then cast(tallies.{{ effect }}_12m as {{ type_double() }})
-                / tallies.ocgs_with_12m_outcome
+        when measured.ocgs_measured_12m > 0
+            then cast(measured.{{ effect }}_12m as {{ type_double() }})
+                / measured.ocgs_measured_12m
     end as share_{{ effect }}_12m,
     {%- endfor %}
-    cast(tallies.mean_pct_change_12m as {{ type_double() }}) as mean_pct_change_12m,
+    cast(measured.mean_pct_change_12m as {{ type_double() }}) as mean_pct_change_12m,
     {{ as_of_date() }} as as_of_date
 from {{ ref('tactics') }} as tactics
-left join tallies
-    on tallies.tactic = tactics.tactic
+left join measured
+    on measured.tactic = tactics.tactic

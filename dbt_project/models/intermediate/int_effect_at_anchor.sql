@@ -1,32 +1,32 @@
 {#
-  The long-term effect rules of SPEC section 4, one row per OCG with total_disruptions > 0
-  and per horizon h in var('effect_horizons_months'). Kept in one model so that dbt unit
-  tests can exercise every rule on hand-written rows.
+  THE long-term effect rules of SPEC section 4, written once for any (OCG, anchor date):
+  one row per anchor of int_effect_anchors and per horizon h in
+  var('effect_horizons_months'). ocg_long_term_effect reads it at the OCG's first
+  disruption, tactic_effectiveness at each tactic's first use against the OCG. dbt unit
+  tests exercise every rule on hand-written rows.
 
-  baseline_date   = first_disruption_date (first counted disruption with impact <> none)
-  baseline_score  = threat_score of the latest assessment with assessed_on <= baseline_date
-  horizon_date    = baseline_date + h calendar months, clamped to month end
-  score_at_horizon = threat_score of the latest assessment in (baseline_date, horizon_date],
+  anchor_date      the anchor (the baseline date)
+  baseline_score   = threat_score of the latest assessment with assessed_on <= anchor_date
+  horizon_date     = anchor_date + h calendar months, clamped to month end
+  score_at_horizon = threat_score of the latest assessment in (anchor_date, horizon_date],
                      only when horizon_date <= as_of
   effect: the first rule that holds of
-    1 dismantled  archived+dismantled assessment in (baseline_date, min(horizon_date, as_of)]
+    1 dismantled  archived+dismantled assessment in (anchor_date, min(horizon_date, as_of)]
     2 too_early   horizon_date > as_of
     3 insufficient_baseline   baseline_score is NULL
     4 not_reassessed          score_at_horizon is NULL
     5 reduced     pct_change <= -tolerance (baseline 0: score 0 -> no_change, > 0 -> strengthened)
     6 strengthened pct_change >= +tolerance
     7 no_change
+  The effect names are the effect_categories seed's (a data test checks every value).
 #}
 
 {%- set horizons = var('effect_horizons_months') %}
 
-with baselines as (
+with anchors as (
 
-    select
-        ocg_id,
-        first_disruption_date as baseline_date
-    from {{ ref('int_ocg_disruption_counts') }}
-    where total_disruptions > 0
+    select ocg_id, anchor_date
+    from {{ ref('int_effect_anchors') }}
 
 ),
 
@@ -51,32 +51,37 @@ horizons as (
 baseline_assessments as (
 
     select
-        baselines.ocg_id,
+        anchors.ocg_id,
+        anchors.anchor_date,
+        assessments.assessed_on,
         assessments.threat_score,
         assessments.band,
         row_number() over (
-            partition by baselines.ocg_id order by assessments.assessed_on desc
+            partition by anchors.ocg_id, anchors.anchor_date
+            order by assessments.assessed_on desc
         ) as recency
-    from baselines
+    from anchors
     inner join assessments
-        on assessments.ocg_id = baselines.ocg_id
-       and assessments.assessed_on <= baselines.baseline_date
+        on assessments.ocg_id = anchors.ocg_id
+       and assessments.assessed_on <= anchors.anchor_date
 
 ),
 
 horizon_windows as (
 
     select
-        baselines.ocg_id,
+        anchors.ocg_id,
+        anchors.anchor_date,
         horizons.horizon_months,
-        baselines.baseline_date,
+        baseline_assessments.assessed_on as baseline_assessed_on,
         baseline_assessments.threat_score as baseline_score,
         baseline_assessments.band as baseline_band,
-        {{ add_months('baselines.baseline_date', 'horizons.horizon_months') }} as horizon_date
-    from baselines
+        {{ add_months('anchors.anchor_date', 'horizons.horizon_months') }} as horizon_date
+    from anchors
     cross join horizons
     left join baseline_assessments
-        on baseline_assessments.ocg_id = baselines.ocg_id
+        on baseline_assessments.ocg_id = anchors.ocg_id
+       and baseline_assessments.anchor_date = anchors.anchor_date
        and baseline_assessments.recency = 1
 
 ),
@@ -98,16 +103,21 @@ horizon_assessments as (
 
     select
         bounded_windows.ocg_id,
+        bounded_windows.anchor_date,
         bounded_windows.horizon_months,
+        assessments.assessed_on,
         assessments.threat_score,
         row_number() over (
-            partition by bounded_windows.ocg_id, bounded_windows.horizon_months
+            partition by
+                bounded_windows.ocg_id,
+                bounded_windows.anchor_date,
+                bounded_windows.horizon_months
             order by assessments.assessed_on desc
         ) as recency
     from bounded_windows
     inner join assessments
         on assessments.ocg_id = bounded_windows.ocg_id
-       and assessments.assessed_on > bounded_windows.baseline_date
+       and assessments.assessed_on > bounded_windows.anchor_date
        and assessments.assessed_on <= bounded_windows.horizon_date
     where bounded_windows.horizon_date <= {{ as_of_date() }}
 
@@ -117,15 +127,16 @@ dismantlings as (
 
     select
         bounded_windows.ocg_id,
+        bounded_windows.anchor_date,
         bounded_windows.horizon_months,
         min(assessments.assessed_on) as dismantled_on
     from bounded_windows
     inner join assessments
         on assessments.ocg_id = bounded_windows.ocg_id
        and assessments.is_dismantled
-       and assessments.assessed_on > bounded_windows.baseline_date
+       and assessments.assessed_on > bounded_windows.anchor_date
        and assessments.assessed_on <= bounded_windows.observed_until
-    group by bounded_windows.ocg_id, bounded_windows.horizon_months
+    group by bounded_windows.ocg_id, bounded_windows.anchor_date, bounded_windows.horizon_months
 
 ),
 
@@ -133,12 +144,14 @@ measured as (
 
     select
         bounded_windows.ocg_id,
+        bounded_windows.anchor_date,
         bounded_windows.horizon_months,
-        bounded_windows.baseline_date,
+        bounded_windows.baseline_assessed_on,
         bounded_windows.baseline_score,
         bounded_windows.baseline_band,
         bounded_windows.horizon_date,
         bounded_windows.observed_until,
+        horizon_assessments.assessed_on as horizon_assessed_on,
         horizon_assessments.threat_score as score_at_horizon,
         horizon_assessments.threat_score - bounded_windows.baseline_score as score_change,
         case
@@ -148,31 +161,56 @@ measured as (
                     as {{ type_double() }}
                 ) / bounded_windows.baseline_score
         end as pct_change,
+        dismantlings.dismantled_on,
         case when dismantlings.dismantled_on is not null then true else false end
             as is_dismantled_within_horizon
     from bounded_windows
     left join horizon_assessments
         on horizon_assessments.ocg_id = bounded_windows.ocg_id
+       and horizon_assessments.anchor_date = bounded_windows.anchor_date
        and horizon_assessments.horizon_months = bounded_windows.horizon_months
        and horizon_assessments.recency = 1
     left join dismantlings
         on dismantlings.ocg_id = bounded_windows.ocg_id
+       and dismantlings.anchor_date = bounded_windows.anchor_date
        and dismantlings.horizon_months = bounded_windows.horizon_months
+
+),
+
+ruled as (
+
+    select
+        measured.*,
+        case
+            when is_dismantled_within_horizon then 1
+            when horizon_date > {{ as_of_date() }} then 2
+            when baseline_score is null then 3
+            when score_at_horizon is null then 4
+            -- Rule 5 also decides a zero baseline: 0 stays no_change, more strengthened.
+            when baseline_score = 0 then 5
+            when pct_change <= -{{ effect_tolerance() }} then 5
+            when pct_change >= {{ effect_tolerance() }} then 6
+            else 7
+        end as effect_rule
+    from measured
 
 )
 
 select
-    measured.*,
-    case
-        when is_dismantled_within_horizon then 'dismantled'
-        when horizon_date > {{ as_of_date() }} then 'too_early'
-        when baseline_score is null then 'insufficient_baseline'
-        when score_at_horizon is null then 'not_reassessed'
-        when baseline_score = 0 then
-            case when score_at_horizon > 0 then 'strengthened' else 'no_change' end
-        when pct_change <= -{{ effect_tolerance() }} then 'reduced'
-        when pct_change >= {{ effect_tolerance() }} then 'strengthened'
+    ruled.*,
+    case effect_rule
+        when 1 then 'dismantled'
+        when 2 then 'too_early'
+        when 3 then 'insufficient_baseline'
+        when 4 then 'not_reassessed'
+        when 5 then
+            case
+                when baseline_score <> 0 then 'reduced'
+                when score_at_horizon > 0 then 'strengthened'
+                else 'no_change'
+            end
+        when 6 then 'strengthened'
         else 'no_change'
     end as effect,
     {{ as_of_date() }} as as_of_date
-from measured
+from ruled

@@ -1,0 +1,115 @@
+"""Writing a published file atomically, whatever it holds.
+
+Readers only ever open published files, read-only. Each new file is built beside the live
+one under a temporary name, made durable, reopened and checked as a reader would, and then
+swapped in with `os.replace`, which is atomic on POSIX: a reader sees either the old file
+or the new one, never a half-written one, and a reader that already holds the old file
+keeps a consistent view of it. A failure before the swap leaves the live file untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from disruptions.errors import PipelineError
+
+log = logging.getLogger(__name__)
+
+_CATALOG = "published_copy"
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One table of a published file: schema.table, filled by `select` on the warehouse."""
+
+    schema: str
+    table: str
+    select: str
+    parameters: dict = field(default_factory=dict)
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _tmp_path(path: Path, run_id: str) -> Path:
+    safe_run = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)[:120] or "run"
+    return path.with_name(f"{path.name}.tmp-{safe_run}")
+
+
+def _remove_file_and_wal(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()
+
+
+def remove_stale_tmp_files(folder: Path) -> None:
+    """Drop half-built copies left by runs that died mid-publish (the caller holds the
+    writer lock, so no other publisher is using them)."""
+    for stale in folder.glob("*.duckdb.tmp-*"):
+        log.info("removing stale publication file %s", stale)
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+
+
+def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _verify(path: Path, expected: dict[str, int]) -> None:
+    """Reopen the finished copy as a reader would and check every table is there, whole."""
+    reader = duckdb.connect(str(path), read_only=True)
+    try:
+        for qualified, rows in expected.items():
+            schema, table = qualified.split(".", 1)
+            found = reader.execute(f"SELECT count(*) FROM {schema}.{quote(table)}").fetchone()[0]
+            if found != rows:
+                raise PipelineError(
+                    f"publish: {path.name} has {found} rows in {qualified}, expected {rows}"
+                )
+    finally:
+        reader.close()
+
+
+def write_published_file(
+    con: duckdb.DuckDBPyConnection, path: Path, plan: list[Copy], run_id: str
+) -> dict[str, int]:
+    """Build `path` from `plan` on the warehouse connection `con`, then swap it in
+    atomically. Returns each table's row count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = _tmp_path(path, run_id)
+    _remove_file_and_wal(tmp_path)
+    try:
+        con.execute(f"ATTACH $path AS {_CATALOG}", {"path": str(tmp_path)})
+        try:
+            counts = {}
+            for schema in dict.fromkeys(copy.schema for copy in plan):
+                con.execute(f"CREATE SCHEMA {_CATALOG}.{schema}")
+            for copy in plan:
+                target = f"{_CATALOG}.{copy.schema}.{quote(copy.table)}"
+                con.execute(f"CREATE TABLE {target} AS {copy.select}", copy.parameters)
+                counts[f"{copy.schema}.{copy.table}"] = con.execute(
+                    f"SELECT count(*) FROM {target}"
+                ).fetchone()[0]
+            con.execute(f"CHECKPOINT {_CATALOG}")
+        finally:
+            con.execute(f"DETACH {_CATALOG}")
+        _fsync(tmp_path)
+        _verify(tmp_path, counts)
+        os.replace(tmp_path, path)
+        _fsync(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except BaseException:
+        _remove_file_and_wal(tmp_path)
+        raise
+    return counts

@@ -1,0 +1,84 @@
+"""Regional publication: published/regions/<ROCU>.duckdb for each ROCU of the seed.
+
+A lead receives only their own region's data. An OCG belongs to the ROCU of its latest
+assessment's lead force (ocg_disruption_summary.rocu; an OCG never assessed belongs to
+none and appears only in the national file). A regional file holds:
+
+- the rows about its own OCGs: their summary, effect, effect evidence, claim versions
+  (against them anywhere) and assessment history;
+- aggregates that name no OCG: the monthly counts and the force balance of its own forces
+  (every disruption in their areas), and the national tactic effectiveness;
+- the reference tables, and the audit tables that name no OCG (the ledger, the batch
+  status, the pipeline runs, the dbt test results). The quarantine, the validation
+  samples and the alerts can quote any region's OCG ids, so they stay national.
+
+Every public mart needs a rule here: publication refuses a mart it does not know how to
+cut by region rather than copy it whole (REGIONAL_ROWS).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from disruptions.config import Settings
+from disruptions.errors import PipelineError
+from disruptions.publish.atomic import Copy, quote, write_published_file
+from disruptions.reference import SEEDS, read_reference
+
+OWN_OCGS = "SELECT ocg_id FROM marts.ocg_disruption_summary WHERE rocu = $rocu"
+# How each public mart is cut for one region: the WHERE clause of its rows.
+REGIONAL_ROWS = {
+    "ocg_disruption_summary": "rocu = $rocu",
+    "ocg_long_term_effect": f"ocg_id IN ({OWN_OCGS})",
+    "fct_ocg_effect_evidence": f"ocg_id IN ({OWN_OCGS})",
+    "fct_disruption_claims": f"ocg_id IN ({OWN_OCGS})",
+    "dim_ocg_assessment_history": f"ocg_id IN ({OWN_OCGS})",
+    "disruptions_monthly": "rocu = $rocu",
+    "rocu_force_balance": "rocu = $rocu",
+    # National totals per tactic: no OCG is named.
+    "tactic_effectiveness": "true",
+}
+REGIONAL_AUDIT = {
+    "load_batches": "audit.load_batches",
+    "batch_status": "staging.stg_load_batches",
+    "pipeline_runs": "audit.pipeline_runs",
+    "dbt_test_results": "audit.dbt_test_results",
+}
+
+
+def regional_plan(con: duckdb.DuckDBPyConnection, rocu: str) -> list[Copy]:
+    marts = [
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'marts' ORDER BY 1"
+        ).fetchall()
+    ]
+    unknown = [mart for mart in marts if mart not in REGIONAL_ROWS]
+    if unknown:
+        raise PipelineError(
+            f"publish: no regional rule for marts {', '.join(unknown)} "
+            "(publish/regions.py REGIONAL_ROWS); refusing to publish them whole to a region"
+        )
+    plan = []
+    for mart in marts:
+        where = REGIONAL_ROWS[mart]
+        parameters = {"rocu": rocu} if "$rocu" in where else {}
+        plan.append(
+            Copy("marts", mart, f"SELECT * FROM marts.{quote(mart)} WHERE {where}", parameters)
+        )
+    plan += [
+        Copy("audit", table, f"SELECT * FROM {source}") for table, source in REGIONAL_AUDIT.items()
+    ]
+    plan += [Copy("reference", seed, f"SELECT * FROM reference.{seed}") for seed in SEEDS]
+    return plan
+
+
+def publish_regions(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str) -> list:
+    """Publish every ROCU's file, each atomically; return their paths."""
+    paths = []
+    for rocu in read_reference(con).rocus:
+        path = settings.regional_published_path(rocu)
+        write_published_file(con, path, regional_plan(con, rocu), run_id)
+        paths.append(path)
+    return paths
