@@ -15,8 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 import raw_rows  # tests/dbt is on sys.path (rootdir-relative, no packages)
+import yaml
 
-from disruptions.config import load_settings
+from disruptions.config import DBT_PROJECT_DIR, load_settings
 from disruptions.errors import PipelineError
 from disruptions.transform.build import build_marts, full_refresh_reason
 from disruptions.transform.dbt import run_dbt
@@ -32,6 +33,7 @@ MARTS = (
     "tactic_effectiveness",
     "rocu_force_balance",
     "dim_ocg_assessment_history",
+    "fct_disruption_claims",
 )
 
 
@@ -44,6 +46,10 @@ def read_marts(warehouse: Path) -> dict[str, list[tuple]]:
         }
     finally:
         con.close()
+
+
+def read_table(warehouse: Path, mart: str) -> list[tuple]:
+    return query(warehouse, f"SELECT * FROM marts.{mart} ORDER BY ALL")
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
@@ -171,30 +177,87 @@ def test_monthly_counts_each_counted_disruption_once_in_its_cell(pipeline):
     }
 
 
-def test_tactic_effectiveness_follows_each_tactics_ocgs_to_their_12_month_effect(pipeline):
+def test_tactic_effectiveness_measures_each_tactic_from_its_first_use(pipeline):
     rows = {row[0]: row for row in pipeline["marts_as_of_2"]["tactic_effectiveness"]}
     assert len(rows) == 15  # every tactic of the seed
-    arrest = rows["arrest"]  # used against A (reduced), C (no baseline), G (too early)
+    # arrest: first used against A on 2025-01-10 (reduced), C on 2025-02-10 (no baseline)
+    # and G on 2025-06-20 (too early at as_of 2026-03-31).
+    arrest = rows["arrest"]
+    # ocgs_targeted, ocgs_measured_12m, then dismantled .. too_early in the seed's order
     assert arrest[1:10] == (3, 2, 0, 1, 0, 0, 0, 1, 1)
     assert arrest[11] == pytest.approx(0.5)  # share_reduced_12m
-    assert arrest[15] == pytest.approx(-0.4)  # mean_pct_change_12m
+    assert arrest[15] == pytest.approx(0.5)  # share_insufficient_baseline_12m
+    assert sum(arrest[10:16]) == pytest.approx(1.0)  # the six shares
+    assert arrest[16] == pytest.approx(-0.4)  # mean_pct_change_12m
+    # drugs_seizure was first used against A on 2025-02-15, after A's first disruption
+    # (2025-01-10): its 12 months run from 2025-02-15, its baseline is the assessment
+    # before that date.
+    assert rows["drugs_seizure"][1:4] == (1, 1, 0) and rows["drugs_seizure"][4] == 1
     assert rows["cash_seizure"][1:4] == (1, 1, 1)  # B, dismantled
-    assert rows["imprisonment"][1] == 0  # D7 was withdrawn
+    # D3 (arrest against A) had impact none: no pair of its own. D7 was withdrawn.
+    assert rows["imprisonment"][1] == 0
     assert rows["imprisonment"][10] is None
+    assert rows["deterrence"][1:3] == (0, 0)
 
 
-def test_rocu_force_balance_compares_disruption_share_with_active_ocg_share(pipeline):
+def test_rocu_force_balance_counts_the_last_12_months_against_active_ocgs_at_as_of(pipeline):
     rows = {row[1]: row for row in pipeline["marts_as_of_2"]["rocu_force_balance"]}
     assert len(rows) == 44
     gmp, kent, mps, lancs = rows["GMP"], rows["KENT"], rows["MPS"], rows["LANCS"]
-    # GMP: D1, D2, D9 (D3 is none); A is active, band 2B (rank 5) is not highest-threat.
-    assert gmp[:9] == ("NWROCU", "GMP", 3, 3, 1.0, 1, 1, 1.0, 0)
-    assert gmp[10] is None and gmp[11] == 0.0 and gmp[12] is None
-    assert lancs[2:5] == (0, 3, 0.0)
-    # KENT: D6; C is active in band 1B (rank 2), highest-threat.
-    assert kent[2:13] == (1, 1, 1.0, 1, 1, 1.0, 1, 1, 1.0, 0.0, 0.0)
-    # MPS: D4; B is archived, so the region has no active OCG.
-    assert mps[2:8] == (1, 1, 1.0, 0, 0, None)
+    # Window (2025-03-31, 2026-03-31]. GMP: only D9 (2025-06-20); D1 and D2 are older.
+    # A is active at as_of, band 2B, not highest-threat.
+    assert gmp[:8] == ("NWROCU", "GMP", 1, 1.0, 1, 1.0, 0, None)
+    assert gmp[8] == pytest.approx(0.0)  # effort_gap = 1.0 - 1.0
+    assert lancs[2:6] == (0, 0.0, 0, 0.0)
+    # KENT: D6 (2025-02-10) is outside the window; C is active in band 1B, highest-threat.
+    assert kent[2:9] == (0, None, 1, 1.0, 1, 1.0, None)
+    # MPS: D4 is outside the window and B is archived: nothing, and no shares.
+    assert mps[2:9] == (0, None, 0, None, 0, None, None)
+    older = {row[1]: row for row in pipeline["marts_as_of_1"]["rocu_force_balance"]}
+    # At as_of 2025-06-30 the window (2024-06-30, 2025-06-30] holds D1 and D2 (D3's
+    # impact is none); D9 is dated in it but was recorded on 2025-07-05, after as_of.
+    assert older["GMP"][2] == 2
+
+
+def claim_outcomes(rows) -> dict[str, list[tuple[str, int, str]]]:
+    """disruption_id -> [(recorded_at, batch_id, outcome)] in recorded order."""
+    outcomes: dict[str, list[tuple[str, int, str]]] = {}
+    for row in sorted(rows, key=lambda row: (row[0], row[1], row[2])):
+        outcomes.setdefault(row[0], []).append((row[1].strftime("%Y-%m-%d"), row[2], row[13]))
+    return outcomes
+
+
+def test_claims_fact_gives_every_knowable_version_its_outcome(pipeline):
+    at_2 = claim_outcomes(pipeline["marts_as_of_2"]["fct_disruption_claims"])
+    # Batch 3 is held: its withdrawal of D1 and its new D10 do not count, D1 still does.
+    assert at_2["D1"] == [("2025-01-11", 1, "counted"), ("2025-04-01", 3, "held_batch")]
+    assert at_2["D10"] == [("2025-04-02", 3, "held_batch")]
+    assert at_2["D11"] == [("2025-04-02", 4, "discarded_batch")]
+    assert at_2["D2"] == [("2025-02-16", 1, "superseded"), ("2025-05-01", 5, "counted")]
+    assert [outcome for *_, outcome in at_2["D7"]] == ["superseded", "withdrawn"]
+    assert at_2["D5"] == [("2025-03-02", 1, "pending")]
+    assert at_2["D8"] == [("2025-04-02", 1, "rejected")]
+    assert [outcome for *_, outcome in at_2["D3"]] == ["counted"]  # impact none still counts
+
+    # At AS_OF_1, D9 (recorded 2025-07-05) is not yet knowable and is not in the mart.
+    at_1 = claim_outcomes(pipeline["marts_as_of_1"]["fct_disruption_claims"])
+    assert "D9" not in at_1 and "D9" in at_2
+
+    # Batch 3 released: D1's withdrawal supersedes the first version, and D10 counts.
+    final = claim_outcomes(pipeline["marts_incremental"]["fct_disruption_claims"])
+    assert final["D1"] == [("2025-01-11", 1, "superseded"), ("2025-04-01", 3, "withdrawn")]
+    assert final["D10"] == [("2025-04-02", 3, "counted")]
+
+    rows = pipeline["marts_incremental"]["fct_disruption_claims"]
+    superseded = [row for row in rows if row[13] == "superseded"]
+    assert superseded and all(row[14] is not None and row[14] > row[1] for row in superseded)
+    assert all(row[14] is None for row in rows if row[13] != "superseded")
+    # Every figure of the summary recounts from the counted rows.
+    counted = [row for row in rows if row[13] == "counted"]
+    summary = {row[0]: row for row in pipeline["marts_incremental"]["ocg_disruption_summary"]}
+    for ocg_id, row in summary.items():
+        mine = [claim for claim in counted if claim[3] == ocg_id]
+        assert len(mine) == row[11] + row[9], ocg_id  # total_disruptions + none_count
 
 
 def test_assessment_history_is_scd2_with_the_row_loaded_last(pipeline):
@@ -214,7 +277,13 @@ def test_dbt_build_with_unit_tests_passes(pipeline):
     output = pipeline["unit_tests"].stdout
     assert pipeline["unit_tests"].returncode == 0
     assert "ERROR=0" in output
-    assert "PASS=18" in output
+    # Every unit test in the project ran and passed: none silently deselected.
+    unit_tests = sum(
+        len(yaml.safe_load(path.read_text(encoding="utf-8")).get("unit_tests", []))
+        for path in (DBT_PROJECT_DIR / "models").rglob("*.yml")
+    )
+    assert unit_tests >= 18
+    assert f"PASS={unit_tests} " in output
 
 
 def test_backfill_to_an_earlier_as_of_forces_a_full_refresh(pipeline):
