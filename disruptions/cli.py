@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "show what is behind an OCG's figures: claims, assessments and the effect rules",
         writes_home=False,
     )
-    explain.add_argument("ocg_id", help="the OCG, e.g. OCG-00042")
+    explain.add_argument("ocg_id", help="the OCG, e.g. OCG-000042")
     explain.add_argument("--format", choices=["text", "json"], default="text")
     explain.add_argument("--rocu", help="read a ROCU's regional file instead, e.g. EMSOU")
     return parser

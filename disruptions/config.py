@@ -7,6 +7,7 @@ under ./data. Commands pass `--home` to override DISRUPTIONS_HOME.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,20 @@ def _project_files() -> Path:
 
 
 PROJECT_FILES = _project_files()
+
+# A ROCU code names a file (published/regions/<CODE>.duckdb): letters, digits and
+# underscores only, so that `--rocu ../disruptions` cannot reach another file.
+ROCU_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,31}")
+
+
+def checked_rocu_code(code: str) -> str:
+    if not ROCU_CODE.fullmatch(code):
+        from disruptions.errors import UserError
+
+        raise UserError(
+            f"{code!r} is not a ROCU code (capital letters, digits and underscores, e.g. EMSOU)"
+        )
+    return code
 DBT_PROJECT_DIR = PROJECT_FILES / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_FILES / "expectations"
 SEEDS_DIR = PROJECT_FILES / "seeds"
@@ -161,7 +176,7 @@ class Settings:
         return self.published_dir / "regions"
 
     def regional_published_path(self, rocu_code: str) -> Path:
-        return self.regional_published_dir / f"{rocu_code}.duckdb"
+        return self.regional_published_dir / f"{checked_rocu_code(rocu_code)}.duckdb"
 
     @property
     def reports_dir(self) -> Path:
@@ -172,7 +187,7 @@ class Settings:
         return self.reports_dir / "report.html"
 
     def regional_report_path(self, rocu_code: str) -> Path:
-        return self.reports_dir / f"report-{rocu_code}.html"
+        return self.reports_dir / f"report-{checked_rocu_code(rocu_code)}.html"
 
     @property
     def data_docs_dir(self) -> Path:

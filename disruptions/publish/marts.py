@@ -23,7 +23,7 @@ from disruptions.publish.atomic import (
     remove_stale_tmp_files,
     write_published_file,
 )
-from disruptions.publish.regions import publish_regions
+from disruptions.publish.regions import plan_regions, publish_regions
 from disruptions.reference import SEEDS
 from disruptions.warehouse import BATCH_STATUS, open_warehouse
 
@@ -83,32 +83,6 @@ def _public_record(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, str]]
     return sql, {f"dropped_{i}": key for i, key in enumerate(dropped)}
 
 
-def _public_record(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, str]]:
-    """SQL (and its parameters) for the quarantined `record` as it may be published: the
-    feeds' own columns only (feeds.PUBLIC_RECORD_COLUMNS), so never the rationale and
-    never a sender's extra free-text column.
-
-    A JSON merge patch with a null value deletes that key. The keys are collected first
-    and judged by feeds.normalise_column_name, the same test ingest used to read them,
-    because the record keeps the sender's spelling ("Rationale", "\trationale").
-    """
-    keys = con.execute(
-        """
-        SELECT DISTINCT unnest(json_keys(record)) FROM audit.quarantine
-        WHERE record IS NOT NULL AND json_type(record) = 'OBJECT'
-        """
-    ).fetchall()
-    dropped = [key for (key,) in keys if not is_public_record_key(key)]
-    if not dropped:
-        return "record", {}
-    patch = ", ".join(f"$dropped_{i}, NULL" for i in range(len(dropped)))
-    sql = (
-        "CASE WHEN record IS NOT NULL AND json_type(record) = 'OBJECT' "
-        f"THEN json_merge_patch(record, json_object({patch})) ELSE record END"
-    )
-    return sql, {f"dropped_{i}": key for i, key in enumerate(dropped)}
-
-
 def national_plan(con: duckdb.DuckDBPyConnection) -> list[Copy]:
     """Every mart, the public audit tables, the batch-status model and the seeds."""
     mart_tables = _warehouse_tables(con, "marts")
@@ -140,8 +114,12 @@ def publish_marts(settings: Settings, run_id: str) -> Path:
     with open_warehouse(settings) as con:
         remove_stale_tmp_files(settings.published_dir)
         remove_stale_tmp_files(settings.regional_published_dir)
-        counts = write_published_file(con, settings.published_path, national_plan(con), run_id)
-        regions = publish_regions(settings, con, run_id)
+        # Every plan first: a mart with no regional rule stops publication before any
+        # file changes, rather than after the national file has moved on.
+        national = national_plan(con)
+        regional = plan_regions(con)
+        counts = write_published_file(con, settings.published_path, national, run_id)
+        regions = publish_regions(settings, con, regional, run_id)
     log.info(
         "published %s (%d marts) and %d regional files (run %s)",
         settings.published_path,

@@ -74,11 +74,18 @@ def regional_plan(con: duckdb.DuckDBPyConnection, rocu: str) -> list[Copy]:
     return plan
 
 
-def publish_regions(settings: Settings, con: duckdb.DuckDBPyConnection, run_id: str) -> list:
+def plan_regions(con: duckdb.DuckDBPyConnection) -> dict[str, list[Copy]]:
+    """Every ROCU's plan, made (and so checked) before any file is written."""
+    return {rocu: regional_plan(con, rocu) for rocu in read_reference(con).rocus}
+
+
+def publish_regions(
+    settings: Settings, con: duckdb.DuckDBPyConnection, plans: dict[str, list[Copy]], run_id: str
+) -> list:
     """Publish every ROCU's file, each atomically; return their paths."""
     paths = []
-    for rocu in read_reference(con).rocus:
+    for rocu, plan in plans.items():
         path = settings.regional_published_path(rocu)
-        write_published_file(con, path, regional_plan(con, rocu), run_id)
+        write_published_file(con, path, plan, run_id)
         paths.append(path)
     return paths

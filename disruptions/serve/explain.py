@@ -47,11 +47,13 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def explain_ocg(con: duckdb.DuckDBPyConnection, ocg_id: str) -> dict[str, Any]:
+def explain_ocg(
+    con: duckdb.DuckDBPyConnection, ocg_id: str, source: str = "the published marts"
+) -> dict[str, Any]:
     """Everything behind one OCG's figures, from a published (national or regional) file."""
     summary = _rows(con, "SELECT * FROM marts.ocg_disruption_summary WHERE ocg_id = ?", [ocg_id])
     if not summary:
-        raise UserError(f"no OCG {ocg_id!r} in the published marts")
+        raise UserError(f"no OCG {printable(ocg_id)!r} in {source}")
     reference = read_reference(con)
     effect = _rows(con, "SELECT * FROM marts.ocg_long_term_effect WHERE ocg_id = ?", [ocg_id])
     evidence = _rows(
@@ -112,7 +114,8 @@ def explain(settings: Settings, ocg_id: str, output_format: str, rocu: str | Non
         raise UserError(f"unknown format {output_format!r}; use one of {', '.join(OUTPUT_FORMATS)}")
     with open_published(settings, rocu) as con:
         try:
-            explanation = explain_ocg(con, ocg_id.strip())
+            source = f"{rocu}'s published file" if rocu else "the published marts"
+            explanation = explain_ocg(con, ocg_id.strip(), source)
         except duckdb.Error as error:
             raise UserError(
                 f"the published marts cannot be read: {str(error).splitlines()[0]}"

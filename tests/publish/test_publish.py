@@ -35,7 +35,8 @@ def build_warehouse(settings: Settings, version: int, rows: int = MART_ROWS) -> 
         for mart in MARTS:
             con.execute(
                 f"CREATE OR REPLACE TABLE marts.{mart} AS "
-                f"SELECT 'OCG-' || i AS ocg_id, {version} AS version, i % 7 AS n "
+                f"SELECT 'OCG-' || i AS ocg_id, {version} AS version, i % 7 AS n, "
+                "CASE WHEN i % 2 = 0 THEN 'EMSOU' ELSE 'NWROCU' END AS rocu "
                 f"FROM range({rows}) t(i)"
             )
         con.execute("DELETE FROM raw.disruptions")
@@ -66,6 +67,14 @@ def build_warehouse(settings: Settings, version: int, rows: int = MART_ROWS) -> 
         )
 
 
+def assert_only_the_published_files(settings: Settings) -> None:
+    """The national file and the ten regional files, and no temporary file left over."""
+    files = sorted(path for path in settings.published_dir.rglob("*") if path.is_file())
+    regional = sorted(settings.regional_published_dir.glob("*.duckdb"))
+    assert len(regional) == 10
+    assert files == sorted([settings.published_path, *regional])
+
+
 def published_tables(path: Path) -> dict[str, int]:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -92,7 +101,7 @@ def test_publish_copies_every_mart_and_the_public_audit_tables_only(settings):
     assert not [name for name in tables if name.startswith("raw.")]
     assert "audit.alert_deliveries" not in tables
     assert tables["audit.quarantine"] == 3
-    assert list(settings.published_dir.iterdir()) == [path]
+    assert_only_the_published_files(settings)
 
 
 def test_published_quarantine_keeps_each_record_but_never_its_rationale(settings):
@@ -125,7 +134,7 @@ def test_failed_publish_keeps_the_previous_publication_and_removes_its_tmp_file(
         publish_marts(settings, "run-2")
 
     assert settings.published_path.read_bytes() == before
-    assert list(settings.published_dir.iterdir()) == [settings.published_path]
+    assert_only_the_published_files(settings)
 
 
 PUBLISH_SCRIPT = textwrap.dedent(
@@ -159,7 +168,7 @@ def test_publish_killed_midway_leaves_the_previous_file_and_the_next_run_cleans_
     con.close()
 
     publish_marts(settings, "run-3")
-    assert list(settings.published_dir.iterdir()) == [settings.published_path]
+    assert_only_the_published_files(settings)
 
 
 READER_SCRIPT = textwrap.dedent(
@@ -255,4 +264,4 @@ def test_reader_never_sees_an_error_or_a_half_written_file_while_runs_succeed_an
     assert not set(result["seen"]) & failed
     # The last run succeeded, and cleaned up after the killed ones.
     assert outcomes[-1] == "succeed"
-    assert list(settings.published_dir.iterdir()) == [settings.published_path]
+    assert_only_the_published_files(settings)
