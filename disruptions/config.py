@@ -53,6 +53,8 @@ def checked_rocu_code(code: str) -> str:
             f"{code!r} is not a ROCU code (capital letters, digits and underscores, e.g. EMSOU)"
         )
     return code
+
+
 DBT_PROJECT_DIR = PROJECT_FILES / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_FILES / "expectations"
 SEEDS_DIR = PROJECT_FILES / "seeds"
