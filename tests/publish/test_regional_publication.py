@@ -271,3 +271,53 @@ def test_regional_commands_read_only_their_region(night):
         assert result.returncode != 0
         assert "is not a ROCU code" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_explain_agrees_with_the_marts_it_explains(night):
+    settings = night["settings"]
+    national = settings.published_path
+    [(ocg_id, total, score)] = rows(
+        national,
+        "SELECT s.ocg_id, s.total_disruptions, s.net_disruption_score "
+        "FROM marts.ocg_disruption_summary s JOIN marts.ocg_long_term_effect e USING (ocg_id) "
+        "WHERE e.effect_12m NOT IN ('too_early', 'not_measurable') "
+        "ORDER BY s.total_disruptions DESC, s.ocg_id LIMIT 1",
+    )
+    result = cli(settings, "explain", ocg_id, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    explanation = json.loads(result.stdout)
+    claims = explanation["claims"]
+    counted = [c for c in claims if c["outcome"] == "counted" and c["impact"] != "none"]
+    assert len(counted) == total
+    weights = explanation["weights"]
+    assert sum(weights[c["impact"]] for c in counted) == pytest.approx(score)
+    assert (
+        sum(explanation["claim_outcomes"].values())
+        == len(claims)
+        == rows(
+            national, "SELECT count(*) FROM marts.fct_disruption_claims WHERE ocg_id = ?", [ocg_id]
+        )[0][0]
+    )
+    # The assessment marked as each horizon's baseline and score is the one the evidence used.
+    for horizon in explanation["effect_evidence"]:
+        months = horizon["horizon_months"]
+        marked = {a["assessed_on"]: a["used_for"] for a in explanation["assessments"]}
+        assert f"baseline ({months}m)" in marked[horizon["baseline_assessed_on"]]
+        if horizon["horizon_assessed_on"] is not None:
+            assert f"score at {months} months" in marked[horizon["horizon_assessed_on"]]
+        assert horizon["rule"].startswith(f"rule {horizon['effect_rule']}: ")
+    assert "rationale" not in result.stdout.lower() and "SENSITIVE" not in result.stdout
+
+    text = cli(settings, "explain", f"  {ocg_id} ")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith(f"OCG {ocg_id} (as of 2026-10-31)")
+    assert f"net disruption score {score}" in text.stdout or f"net disruption score {score:g}" in (
+        text.stdout
+    )
+    assert "decided by rule" in text.stdout
+
+    unknown = cli(settings, "explain", "OCG-\x1b[31mNOPE")
+    assert unknown.returncode != 0 and "\x1b" not in unknown.stderr
+    assert "no OCG" in unknown.stderr and len(unknown.stderr.strip().splitlines()) == 1
+    bad_format = cli(settings, "explain", ocg_id, "--format", "xml")
+    assert bad_format.returncode != 0
