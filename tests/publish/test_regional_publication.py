@@ -280,7 +280,7 @@ def test_explain_agrees_with_the_marts_it_explains(night):
         national,
         "SELECT s.ocg_id, s.total_disruptions, s.net_disruption_score "
         "FROM marts.ocg_disruption_summary s JOIN marts.ocg_long_term_effect e USING (ocg_id) "
-        "WHERE e.effect_12m NOT IN ('too_early', 'not_measurable') "
+        "WHERE e.effect_12m IN ('reduced', 'no_change', 'strengthened') "
         "ORDER BY s.total_disruptions DESC, s.ocg_id LIMIT 1",
     )
     result = cli(settings, "explain", ocg_id, "--format", "json")
