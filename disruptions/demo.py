@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from disruptions.config import Settings
+from disruptions.reference import read_reference
 from disruptions.runner import run_nightly
 from disruptions.serve.published import open_published
 
@@ -67,20 +68,26 @@ def ensure_demo_sample(settings: Settings) -> dict:
 
 
 def _headlines(settings: Settings) -> list[str]:
-    """A few figures read back from the published file, as a performance lead would."""
+    """A few figures read back from the published file, as a performance lead would, with
+    the level and effect names of the published reference tables."""
     with open_published(settings) as con:
+        reference = read_reference(con)
         ocgs, disrupted, total, net, pending = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE total_disruptions > 0), "
             "sum(total_disruptions), sum(net_disruption_score), sum(pending_claims) "
             "FROM marts.ocg_disruption_summary"
         ).fetchone()
+        levels = list(reference.impact_levels)
         by_level = con.execute(
-            "SELECT sum(major_count), sum(moderate_count), sum(minor_count), "
-            "sum(none_count), sum(negative_count) FROM marts.ocg_disruption_summary"
+            "SELECT "
+            + ", ".join(f'coalesce(sum("{level.impact}_count"), 0)' for level in levels)
+            + " FROM marts.ocg_disruption_summary"
         ).fetchone()
-        effects = con.execute(
-            "SELECT effect_12m, count(*) FROM marts.ocg_long_term_effect GROUP BY 1 ORDER BY 2 DESC"
-        ).fetchall()
+        effects = dict(
+            con.execute(
+                "SELECT effect_12m, count(*) FROM marts.ocg_long_term_effect GROUP BY 1"
+            ).fetchall()
+        )
         loaded, quarantined = con.execute(
             "SELECT coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
             "FROM audit.load_batches"
@@ -88,22 +95,33 @@ def _headlines(settings: Settings) -> list[str]:
         statuses = con.execute(
             "SELECT status, count(*) FROM audit.load_batches GROUP BY 1 ORDER BY 1"
         ).fetchall()
-    measured = sum(count for effect, count in effects if effect != "too_early")
+    counts = dict(zip(levels, by_level, strict=True))
+    disruptions = ", ".join(
+        f"{level.label.lower()} {counts[level]:,}" for level in levels if level.is_disruption
+    )
+    not_disruptions = ", ".join(
+        f"impact {level.label.lower()} {counts[level]:,}"
+        for level in levels
+        if not level.is_disruption
+    )
     lines = [
         f"  files: {', '.join(f'{count} {status}' for status, count in statuses)}; "
         f"rows loaded {loaded:,}, quarantined {quarantined:,}",
         f"  OCGs: {ocgs:,}, of which {disrupted:,} disrupted; counted disruptions {total:,} "
-        f"(major {by_level[0]:,}, moderate {by_level[1]:,}, minor {by_level[2]:,}, "
-        f"negative {by_level[4]:,}; plus {by_level[3]:,} with no effect); "
-        f"net score {net:,}; pending claims {pending:,}",
+        f"({disruptions}; not counted as disruptions: {not_disruptions}); net score {net:,}; "
+        f"pending claims {pending:,}",
     ]
+    # Shares of the OCGs whose 12-month effect could be measured (the outcome effects).
+    outcomes = [category for category in reference.effect_categories if category.is_outcome]
+    measured = sum(effects.get(category.effect, 0) for category in outcomes)
     if measured:
         shares = ", ".join(
-            f"{effect} {100 * count / measured:.0f}%"
-            for effect, count in effects
-            if effect != "too_early"
+            f"{category.label.lower()} {100 * effects.get(category.effect, 0) / measured:.0f}%"
+            for category in outcomes
         )
-        lines.append(f"  12 months after their first disruption: {shares}")
+        lines.append(
+            f"  12 months after their first disruption, of {measured:,} measured: {shares}"
+        )
     return lines
 
 

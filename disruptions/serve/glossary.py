@@ -4,8 +4,8 @@ Column meanings are written once, in dbt_project/models/marts/*.yml (where dbt d
 the contracts read them too). This renders them as markdown between two markers in the
 guide. Run it after changing the YAML; a test fails while the guide is out of date:
 
-    python -m disruptions.docs_columns          # rewrite the section
-    python -m disruptions.docs_columns --check  # exit 1 if it is stale
+    python -m disruptions.serve.glossary          # rewrite the section
+    python -m disruptions.serve.glossary --check  # exit 1 if it is stale
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from disruptions.config import DBT_PROJECT_DIR, PROJECT_ROOT, PUBLIC_MARTS
 
 MARTS_YAML_DIR = DBT_PROJECT_DIR / "models" / "marts"
 GUIDE_PATH = PROJECT_ROOT / "docs" / "for-performance-leads.md"
-BEGIN = "<!-- BEGIN GENERATED: mart columns (python -m disruptions.docs_columns) -->"
+BEGIN = "<!-- BEGIN GENERATED: mart columns (python -m disruptions.serve.glossary) -->"
 END = "<!-- END GENERATED: mart columns -->"
 
 # The order a performance lead meets the marts in; any other mart follows alphabetically.
@@ -53,7 +53,7 @@ def render_glossary(yaml_dir: Path = MARTS_YAML_DIR) -> str:
     """Markdown for every mart: its definition, then one row per column."""
     lines = [
         "_Generated from `dbt_project/models/marts/*.yml` by "
-        "`python -m disruptions.docs_columns`; edit the YAML, not this section._",
+        "`python -m disruptions.serve.glossary`; edit the YAML, not this section._",
         "",
     ]
     for model in load_models(yaml_dir):
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if wanted != current:
             print(
                 f"{args.guide}: the column glossary is out of date with the dbt YAML; "
-                "run `python -m disruptions.docs_columns`",
+                "run `python -m disruptions.serve.glossary`",
                 file=sys.stderr,
             )
             return 1
