@@ -59,6 +59,10 @@ FEED_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("member_count", "count", False),
     ),
 }
+# Each feed's column names in the order a sender writes them.
+FEED_COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    feed: tuple(column.name for column in columns) for feed, columns in FEED_COLUMNS.items()
+}
 
 # What a quarantined record may carry beyond the working warehouse (the published audit
 # copy, alerts): the feeds' own columns, except the sensitive ones. A sender's extra

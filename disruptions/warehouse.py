@@ -242,19 +242,14 @@ def writer_lock(settings: Settings, timeout_seconds: float | None = None) -> Ite
                 _held_locks[key] -= 1
         return
     timeout = settings.writer_lock_timeout_seconds if timeout_seconds is None else timeout_seconds
-    deadline = time.monotonic() + timeout
     with open(settings.writer_lock_path, "a+") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusyError(
-                        f"{settings.warehouse_path}: another run has held the warehouse "
-                        f"for more than {timeout:.0f}s"
-                    ) from None
-                time.sleep(0.2)
+        _wait_for_lock(
+            handle,
+            fcntl.LOCK_EX,
+            timeout,
+            f"{settings.warehouse_path}: another run has held the warehouse "
+            f"for more than {timeout:.0f}s",
+        )
         with _held_locks_guard:
             _held_locks[key] = 1
         try:
@@ -263,6 +258,19 @@ def writer_lock(settings: Settings, timeout_seconds: float | None = None) -> Ite
             with _held_locks_guard:
                 _held_locks[key] = 0
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_for_lock(handle, mode: int, timeout_seconds: float, busy_message: str) -> None:
+    """Take an flock on the open lock file, polling, or raise WarehouseBusyError."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        try:
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise WarehouseBusyError(busy_message) from None
+            time.sleep(0.1)
 
 
 @contextmanager
@@ -278,17 +286,12 @@ def reader_lock(settings: Settings, timeout_seconds: float) -> Iterator[None]:
         yield
         return
     with handle:
-        deadline = time.monotonic() + timeout_seconds
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusyError(
-                        f"{settings.warehouse_path}: a pipeline run holds the warehouse"
-                    ) from None
-                time.sleep(0.1)
+        _wait_for_lock(
+            handle,
+            fcntl.LOCK_SH,
+            timeout_seconds,
+            f"{settings.warehouse_path}: a pipeline run holds the warehouse",
+        )
         try:
             yield
         finally:

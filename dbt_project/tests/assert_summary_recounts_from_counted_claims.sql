@@ -50,24 +50,4 @@ summary as (
 
 )
 
-select coalesce(summary.ocg_id, recount.ocg_id) as ocg_id
-from summary
-full outer join recount
-    on recount.ocg_id = summary.ocg_id
-where (summary.ocg_id is null and recount.counted > 0)
-   or (recount.ocg_id is null
-       and summary.total_disruptions + summary.none_count + summary.pending_claims <> 0)
-   or (summary.ocg_id is not null and recount.ocg_id is not null and (
-        {%- for level in impact_levels() %}
-        summary.{{ level }}_count <> recount.{{ level }}_count or
-        {%- endfor %}
-        summary.total_disruptions <> recount.total_disruptions
-        or summary.pending_claims <> recount.pending_claims
-        or summary.net_disruption_score <> recount.net_disruption_score
-        or coalesce(summary.first_disruption_date <> recount.first_disruption_date,
-                    summary.first_disruption_date is not null
-                    or recount.first_disruption_date is not null)
-        or coalesce(summary.last_disruption_date <> recount.last_disruption_date,
-                    summary.last_disruption_date is not null
-                    or recount.last_disruption_date is not null)
-   ))
+{{ summary_recount_differences() }}

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from disruptions.config import EXPECTATIONS_DIR, Settings
 from disruptions.logs import printable
 from disruptions.serve.files import new_folder_mode
+from disruptions.templating import html_environment
 from disruptions.warehouse import open_warehouse
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -59,12 +60,7 @@ def _breakable(text: object) -> Markup:
 
 
 def _environment() -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    environment = html_environment(TEMPLATES_DIR)
     # A sender's file name may hold line breaks or escapes: show them, escaped.
     environment.filters["printable"] = printable
     environment.filters["breakable"] = _breakable

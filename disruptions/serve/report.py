@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from disruptions.config import Settings
@@ -28,6 +27,7 @@ from disruptions.serve import charts
 from disruptions.serve.explain import explain_ocg
 from disruptions.serve.files import write_atomically
 from disruptions.serve.published import open_published
+from disruptions.templating import html_environment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 MONTHS_SHOWN = 24
@@ -452,12 +452,7 @@ def _pct(value: float | None) -> str:
 
 
 def render_report(figures: dict[str, Any]) -> str:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = html_environment(TEMPLATES_DIR)
     env.filters["label"] = _label
     env.filters["clip"] = _clip
     env.filters["num"] = lambda value: "–" if value is None else f"{value:,}"

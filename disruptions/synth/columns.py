@@ -6,20 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-DISRUPTION_COLUMNS = (
-    "disruption_id",
-    "ocg_id",
-    "disruption_date",
-    "recorded_at",
-    "impact",
-    "strand",
-    "tactic",
-    "lead_agency",
-    "force_area",
-    "status",
-    "operation",
-    "rationale",
-)
+from disruptions.feeds import FEED_COLUMN_NAMES
+
+DISRUPTION_COLUMNS = FEED_COLUMN_NAMES["disruptions"]
 DISRUPTION_SCHEMA = pa.schema([(name, pa.string()) for name in DISRUPTION_COLUMNS])
 ASSESSMENT_SCHEMA = pa.schema(
     [

@@ -6,34 +6,13 @@ import csv
 import io
 import json
 
+from disruptions.feeds import FEED_COLUMN_NAMES
+
 SENTINEL = "RATIONALE-SENTINEL-7f3a"
 NOTES_SENTINEL = "NOTES-SENTINEL-91c2"
 
-DISRUPTION_COLUMNS = [
-    "disruption_id",
-    "ocg_id",
-    "disruption_date",
-    "recorded_at",
-    "impact",
-    "strand",
-    "tactic",
-    "lead_agency",
-    "force_area",
-    "status",
-    "operation",
-    "rationale",
-]
-ASSESSMENT_COLUMNS = [
-    "ocg_id",
-    "assessed_on",
-    "threat_score",
-    "band",
-    "status",
-    "archive_reason",
-    "lead_force",
-    "principal_activity",
-    "member_count",
-]
+DISRUPTION_COLUMNS = list(FEED_COLUMN_NAMES["disruptions"])
+ASSESSMENT_COLUMNS = list(FEED_COLUMN_NAMES["ocg_assessments"])
 
 
 def disruption(**values) -> dict:

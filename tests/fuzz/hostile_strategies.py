@@ -17,34 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import strategies as st
 
+from disruptions.feeds import FEED_COLUMN_NAMES
+
 SENTINEL = "FUZZ-RATIONALE-SENTINEL-5e1d"
-FEED_COLUMNS = {
-    "disruptions": [
-        "disruption_id",
-        "ocg_id",
-        "disruption_date",
-        "recorded_at",
-        "impact",
-        "strand",
-        "tactic",
-        "lead_agency",
-        "force_area",
-        "status",
-        "operation",
-        "rationale",
-    ],
-    "ocg_assessments": [
-        "ocg_id",
-        "assessed_on",
-        "threat_score",
-        "band",
-        "status",
-        "archive_reason",
-        "lead_force",
-        "principal_activity",
-        "member_count",
-    ],
-}
+FEED_COLUMNS = {feed: list(columns) for feed, columns in FEED_COLUMN_NAMES.items()}
 PLAUSIBLE = {
     "disruption_id": st.sampled_from(["D-1", "D-2", "D-3", "d-1", " D-4 "]),
     "ocg_id": st.sampled_from(["OCG-1", "OCG-2", "ocg-1", "OCG-9"]),

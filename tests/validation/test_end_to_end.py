@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 
+from disruptions.feeds import FEED_COLUMN_NAMES
 from disruptions.ingest import ingest_landing
 from disruptions.quality.batches import validate_new_batches
 from disruptions.quality.decisions import release_batch
@@ -18,20 +19,7 @@ from disruptions.transform.build import build_marts
 from disruptions.warehouse import open_warehouse
 
 AS_OF = date(2026, 10, 31)
-DISRUPTION_COLUMNS = [
-    "disruption_id",
-    "ocg_id",
-    "disruption_date",
-    "recorded_at",
-    "impact",
-    "strand",
-    "tactic",
-    "lead_agency",
-    "force_area",
-    "status",
-    "operation",
-    "rationale",
-]
+DISRUPTION_COLUMNS = list(FEED_COLUMN_NAMES["disruptions"])
 
 
 def write_csv(path, columns, rows):
