@@ -64,7 +64,10 @@ def run_step(step: str) -> str:
 
 @dag(
     dag_id="disruptions_nightly",
-    description="Load, validate, model, validate, publish and report ROCU disruption outcomes",
+    description=(
+        "Load and validate the feeds, build and test the marts, publish and report "
+        "ROCU disruption outcomes"
+    ),
     schedule=CronTriggerTimetable(f"0 {SCHEDULED_HOUR} * * *", timezone=TIMEZONE),
     # As early as any as_of can be, so that a backfill to any date runs its tasks.
     start_date=pendulum.datetime(

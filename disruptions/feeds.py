@@ -28,7 +28,7 @@ class Column:
     # date | timestamp | count (integer >= 0) | text: stored as read
     kind: str
     required: bool
-    allowed: str | None = None  # name of a reference list (see ingest_rules)
+    allowed: str | None = None  # name of a reference list (see ingest/rules.py)
 
 
 FEED_COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -52,7 +52,7 @@ FEED_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("threat_score", "count", True),
         Column("band", "code", True, "band"),
         Column("status", "enum", True, "ocg_status"),
-        # Required only when status is archived: see ingest_rules' cross-column rules.
+        # Required only when status is archived: see ingest/rules.py' cross-column rules.
         Column("archive_reason", "enum", False, "archive_reason"),
         Column("lead_force", "code", True, "force"),
         Column("principal_activity", "text", False),

@@ -152,7 +152,7 @@ def step_publish(run_id: str, as_of: date) -> str:
 
 
 def step_report_and_docs(run_id: str, as_of: date) -> str:
-    """Write the national HTML report, the dbt docs and the GX Data Docs."""
+    """Write the national HTML report, the dbt docs and the load-validation pages."""
     from disruptions.quality.load_docs import build_load_docs
     from disruptions.serve.report import write_report
     from disruptions.transform.docs import generate_dbt_docs

@@ -90,7 +90,7 @@ AUDIT_DDL = [
     """,
     """
     -- The status each landing file had when it was last hashed, so that the files seen on
-    -- earlier nights are recognised without reading them again (see ingest_discovery.py).
+    -- earlier nights are recognised without reading them again (see ingest/discovery.py).
     -- A cache: never published, and losing it only costs a re-hash.
     CREATE TABLE IF NOT EXISTS audit.landing_file_status (
         source_file  VARCHAR PRIMARY KEY,

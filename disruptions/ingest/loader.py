@@ -3,7 +3,7 @@
 Each file is one transaction: its ledger row, its raw rows and its quarantine rows
 commit together or not at all, so a crash mid-load leaves nothing behind and the next
 run loads the file again from scratch. Parsing and validation are set-based in DuckDB
-(see ingest_readers.py and ingest_rules.py); nothing here loops over records.
+(see readers.py and rules.py); nothing here loops over records.
 
 Which files are (re)considered:
 - a file whose path and sha256 are already in the ledger was seen before: skipped quietly;

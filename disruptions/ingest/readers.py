@@ -4,7 +4,7 @@ Every reader returns a `FileSource` whose SQL exposes the same columns: record_n
 (1-based, in file order), line_number (provisional, see `line_number_map_sql`),
 record_json (the original values, every column as read) and one VARCHAR column per
 feed column, NULL when the file lacks that (optional) column. Nothing is read row by
-row in Python: DuckDB reads every value as text and the rules in ingest_rules.py type it.
+row in Python: DuckDB reads every value as text and the rules in rules.py type it.
 
 The file's path reaches SQL only as the named parameter `$source_path` (FILE_PARAMETER),
 never as text: a landing or home folder may hold quotes or any other character.

@@ -258,7 +258,7 @@ def _outputs_section(settings: Settings) -> str:
         [
             "Where things are:",
             f"  report:          {_where(settings.report_path)}",
-            f"  Data Docs:       {_where(settings.data_docs_dir / 'index.html')}",
+            f"  load validation: {_where(settings.data_docs_dir / 'index.html')}",
             f"  dbt docs:        {_where(settings.dbt_docs_dir / 'index.html')}",
             f"  published marts: {_where(settings.published_path)}",
             f"  logs:            {_where(settings.logs_dir)}",
