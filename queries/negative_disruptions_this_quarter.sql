@@ -11,7 +11,7 @@ SELECT
     m.tactic,
     m.lead_agency,
     m.strand,
-    sum(m.disruption_count) AS negative_disruptions,
+    sum(m.claim_count) AS negative_disruptions,
     min(m.disruption_month) AS first_month,
     max(m.disruption_month) AS last_month,
     any_value(a.as_of_date) AS as_of_date

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 
 import duckdb
 import pytest
@@ -79,11 +80,13 @@ def test_json_output_carries_uuids_lists_and_nulls(published):
     ]
 
 
+@pytest.mark.parametrize("rocu", [None, "EMSOU"])
 def test_the_connection_itself_refuses_writes_and_other_files_without_the_sql_check(
-    published, tmp_path
+    published, tmp_path, rocu
 ):
-    # Defence in depth: even SQL that slipped past the statement check cannot write.
-    with open_published(published) as con:
+    # Defence in depth: even SQL that slipped past the statement check cannot write, in the
+    # national file or a regional one.
+    with open_published(published, rocu) as con:
         with pytest.raises(duckdb.Error, match="read-only"):
             con.execute("INSERT INTO marts.ocg_disruption_summary (ocg_id) VALUES ('X')")
         with pytest.raises(duckdb.Error, match="disabled by configuration"):
@@ -186,13 +189,77 @@ def test_negative_disruptions_this_quarter_is_relative_to_the_marts_as_of_date(p
     )
     expected = run_query(
         published,
-        "SELECT sum(disruption_count) AS n FROM marts.disruptions_monthly "
+        "SELECT sum(claim_count) AS n FROM marts.disruptions_monthly "
         "WHERE impact = 'negative' "
         "AND disruption_month BETWEEN DATE '2026-04-01' AND DATE '2026-06-30'",
         output_format="json",
     )
     assert sum(record["negative_disruptions"] for record in records) == json.loads(expected)[0]["n"]
     assert all("2026-04-01" <= record["first_month"] <= "2026-06-30" for record in records)
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in QUERIES_DIR.glob("*.sql")))
+def test_every_saved_query_runs_on_a_regional_file_and_shows_only_that_rocu(published, name):
+    records = json.loads(run_query(published, name, output_format="json", rocu="EMSOU"))
+    assert {record["rocu"] for record in records} <= {"EMSOU"}
+
+
+def test_rocu_reads_that_rocus_regional_file(published):
+    assert json.loads(
+        run_query(published, "SELECT current_database() AS db", output_format="json", rocu="emsou")
+    ) == [{"db": "EMSOU"}]
+    figures = (
+        "SELECT rocu, count(*) AS ocgs, sum(total_disruptions) AS disruptions, "
+        "sum(net_disruption_score) AS net FROM marts.ocg_disruption_summary "
+    )
+    regional = json.loads(run_query(published, figures + "GROUP BY rocu", "json", rocu="EMSOU"))
+    national = json.loads(
+        run_query(published, figures + "WHERE rocu = 'EMSOU' GROUP BY rocu", "json")
+    )
+    assert regional == national and regional[0]["disruptions"] > 0
+    # Every claim version against the region's OCGs is there, and no other region's.
+    claims = "SELECT count(*) AS n FROM marts.fct_disruption_claims"
+    in_region = json.loads(
+        run_query(
+            published,
+            claims + " WHERE ocg_id IN "
+            "(SELECT ocg_id FROM marts.ocg_disruption_summary WHERE rocu = 'EMSOU')",
+            "json",
+        )
+    )
+    assert json.loads(run_query(published, claims, "json", rocu="EMSOU")) == in_region
+    # The quarantine can quote any region's values: it is national only.
+    with pytest.raises(UserError, match=r"^SQL error: Catalog Error: .*quarantine"):
+        run_query(published, "SELECT count(*) FROM audit.quarantine", rocu="EMSOU")
+
+
+def test_an_unknown_rocu_is_refused_in_one_line_naming_the_published_regions(published):
+    with pytest.raises(UserError) as refused:
+        run_query(published, "SELECT 1", rocu="MARS")
+    assert str(refused.value) == (
+        "unknown ROCU 'MARS'; published regions: "
+        "EMSOU, ERSOU, LDNROCU, NEROCU, NWROCU, SEROCU, SWROCU, TARIAN, WMROCU, YHROCU"
+    )
+
+
+@pytest.mark.parametrize(
+    "rocu", ["../national", "../../published/NATIONAL", "EMSOU/../../NATIONAL"]
+)
+def test_a_rocu_code_cannot_name_a_file_outside_the_regional_folder(published, rocu):
+    # A file a ROCU code with a path in it would reach, were it taken as a file name.
+    shutil.copyfile(published.published_path, published.published_dir / "NATIONAL.duckdb")
+    with pytest.raises(UserError) as refused:
+        run_query(published, "SELECT count(*) FROM marts.ocg_disruption_summary", rocu=rocu)
+    assert "\n" not in str(refused.value)
+
+
+def test_rocu_before_any_regional_file_is_published_tells_the_user_to_run_the_pipeline(
+    published,
+):
+    shutil.rmtree(published.regional_published_dir)
+    with pytest.raises(UserError, match="no regional files published yet; run `disruptions run`"):
+        run_query(published, "SELECT 1", rocu="EMSOU")
+    assert json.loads(run_query(published, "SELECT 1 AS one", "json")) == [{"one": 1}]
 
 
 def test_unknown_saved_query_lists_the_saved_ones(published):
@@ -208,6 +275,16 @@ def test_cli_prints_a_refusal_on_stderr_without_a_traceback(published, capsys):
     assert "Traceback" not in captured.err
     assert main(["query", "SELECT 42 AS answer", "--format", "csv"]) == 0
     assert capsys.readouterr().out == "answer\r\n42\r\n"
+
+
+def test_cli_query_reads_a_rocus_file_and_refuses_an_unknown_rocu_in_one_line(published, capsys):
+    sql = "SELECT DISTINCT rocu FROM marts.rocu_force_balance"
+    assert main(["query", sql, "--rocu", "tarian", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == "rocu\r\nTARIAN\r\n"
+    assert main(["query", "SELECT 1", "--rocu", "MARS"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("disruptions query: error: unknown ROCU 'MARS'; published regions: EMSOU")
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 def _summary_fingerprint(settings):

@@ -1,4 +1,5 @@
-"""Fixtures for the report: the sample published file, and a real Chromium."""
+"""Fixtures for the report: the sample published file with its regional files, and a real
+Chromium."""
 
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ from report_helpers import published_sample
 
 @pytest.fixture(scope="session")
 def report_sample_file(tmp_path_factory):
-    return published_sample.build_published_sample(
-        tmp_path_factory.mktemp("report-sample") / "disruptions.duckdb"
-    )
+    """The national sample, with every ROCU's regional file in regions/ beside it."""
+    folder = tmp_path_factory.mktemp("report-sample")
+    national = published_sample.build_published_sample(folder / "disruptions.duckdb")
+    published_sample.build_regional_files(national, folder / "regions")
+    return national
 
 
 @pytest.fixture
-def published(settings, report_sample_file):
-    """Settings whose $DISRUPTIONS_HOME holds a copy of the sample published file."""
-    shutil.copyfile(report_sample_file, settings.published_path)
-    return settings
+def published(empty_settings, report_sample_file):
+    """Settings whose $DISRUPTIONS_HOME holds a copy of the sample published file and of its
+    regional files, and no working warehouse: the report reads published files only."""
+    shutil.copyfile(report_sample_file, empty_settings.published_path)
+    shutil.copytree(report_sample_file.parent / "regions", empty_settings.regional_published_dir)
+    return empty_settings
 
 
 @pytest.fixture(scope="session")

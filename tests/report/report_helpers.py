@@ -1,4 +1,5 @@
-"""Helpers for the report tests: the sample published file and a parser for the report.
+"""Helpers for the report tests: the sample published file, a parser for the report, SQL
+on a published (national or regional) file.
 
 The sample lives with the query tests; it is loaded by path, since test folders are not
 packages.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -29,11 +31,14 @@ class _Page(HTMLParser):
         self.figures: dict[str, str] = {}
         self.effect_cells: dict[str, str] = {}
         self.resource_urls: list[str] = []
+        self.ids: list[str] = []
         self.scripts: list[dict] = []
         self._capture: tuple[str, str] | None = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.append(attrs["id"])
         for name in ("src", "href", "xlink:href", "action", "poster", "data"):
             if attrs.get(name):
                 self.resource_urls.append(attrs[name])
@@ -67,12 +72,47 @@ def parse(path) -> tuple[_Page, dict]:
     return page, json.loads(page.data_json)
 
 
-def sql(settings, query, params=None):
-    con = duckdb.connect(str(settings.published_path), read_only=True)
+def sql(settings, query, params=None, rocu: str | None = None):
+    """SQL on the national published file, or on a ROCU's regional file."""
+    path = settings.regional_published_path(rocu) if rocu else settings.published_path
+    con = duckdb.connect(str(path), read_only=True)
     try:
         return con.execute(query, params or []).fetchall()
     finally:
         con.close()
+
+
+def change(path, *statements: str) -> None:
+    """Run statements on a published file (each test has its own copy)."""
+    con = duckdb.connect(str(path))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+TOP_OCG_ROW = re.compile(
+    r'<tr data-ocg="([^"]*)"><th scope="row"><a href="#([^"]*)">([^<]*)</a></th>'
+)
+# A <details> per OCG; the link target is the body inside it (so following the link opens it).
+EXPLANATION = re.compile(
+    r'<details class="explanation" data-explained-ocg="[^"]*">(\s*<summary>.*?</summary>.*?)'
+    r'<div id="([^"]*)" class="explanation-body" data-explained-ocg="([^"]*)">(.*?)</details>',
+    re.DOTALL,
+)
+
+
+def top_ocg_links(html: str) -> list[tuple[str, str, str]]:
+    """(ocg_id, link target, link text) of each row of the top-OCG table."""
+    return TOP_OCG_ROW.findall(html)
+
+
+def explanations(html: str) -> dict[str, tuple[str, str]]:
+    """Each explanation element of the report: id -> (the OCG it names, its HTML)."""
+    return {
+        anchor: (ocg, summary + body) for summary, anchor, ocg, body in EXPLANATION.findall(html)
+    }
 
 
 def number(text: str) -> int:

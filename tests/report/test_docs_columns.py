@@ -19,7 +19,7 @@ from disruptions.serve.glossary import (
 def test_committed_guide_is_up_to_date_with_the_mart_yaml():
     current = GUIDE_PATH.read_text(encoding="utf-8")
     assert regenerate(current, render_glossary()) == current, (
-        "docs/for-performance-leads.md is stale: run `python -m disruptions.docs_columns`"
+        "docs/for-performance-leads.md is stale: run `python -m disruptions.serve.glossary`"
     )
     assert main(["--check"]) == 0
 

@@ -57,6 +57,42 @@ def test_national_report_renders_cleanly_with_its_charts(published, chromium):
 
 
 @pytest.mark.slow
+def test_each_top_ocgs_link_brings_its_explanation_into_view(published, chromium):
+    path = write_report(published)
+    chromium.events.clear()
+    chromium.open(path.as_uri())
+    seen = chromium.evaluate(
+        """(async () => {
+            const seen = [];
+            for (const link of document.querySelectorAll('#top-ocgs tr[data-ocg] a')) {
+                window.scrollTo(0, 0);
+                link.click();
+                await new Promise(resolve => setTimeout(resolve, 50));
+                const body = document.getElementById(location.hash.slice(1));
+                const target = body.closest('details');
+                const box = body.getBoundingClientRect();
+                seen.push({
+                    ocg: link.closest('tr').dataset.ocg,
+                    named: body.dataset.explainedOcg,
+                    summary: target.querySelector('summary').innerText,
+                    // Sub-pixel layout can leave the scrolled-to top a fraction above 0.
+                    inView: box.top > -1 && box.top < window.innerHeight,
+                    open: target.open,
+                });
+                target.open = false;
+            }
+            return seen;
+        })()"""
+    )
+    assert len(seen) == 15
+    for shown in seen:
+        assert shown["named"] == shown["ocg"] and shown["inView"] and shown["open"], shown
+        assert shown["summary"].startswith(f"{shown['ocg']}: net score ")
+    assert chromium.problems() == []
+    assert chromium.requested_urls() == [path.as_uri()]
+
+
+@pytest.mark.slow
 def test_regional_report_renders_cleanly(published, chromium):
     path = write_report(published, rocu="NWROCU")
     chromium.events.clear()
@@ -67,6 +103,13 @@ def test_regional_report_renders_cleanly(published, chromium):
     assert "NWROCU" in heading
     balance_panels = chromium.evaluate("document.querySelectorAll('#balance svg.chart').length")
     assert balance_panels == 1
+    ocgs = chromium.evaluate(
+        "[...document.querySelectorAll('#top-ocgs tr[data-ocg]')].map(row => row.dataset.ocg)"
+    )
+    explained = chromium.evaluate(
+        "[...document.querySelectorAll('#explanations details')].map(d => d.dataset.explainedOcg)"
+    )
+    assert ocgs and explained == ocgs
     chromium.screenshot(ARTIFACTS / "report-NWROCU.png")
 
 
