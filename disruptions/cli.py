@@ -38,14 +38,15 @@ def _positive_int(value: str) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from disruptions.demo import run_demo
 
-    print(run_demo(settings))
+    # Progress goes to stderr, so that stdout is the summary alone when redirected.
+    print(run_demo(settings, progress_stream=sys.stderr))
     return 0
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from disruptions.runner import run_nightly
 
-    print(run_nightly(settings, as_of=args.as_of))
+    print(run_nightly(settings, as_of=args.as_of, progress_stream=sys.stderr))
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import IO
 
 from disruptions.config import Settings
 from disruptions.reference import read_reference
@@ -125,13 +126,15 @@ def _headlines(settings: Settings) -> list[str]:
     return lines
 
 
-def run_demo(settings: Settings) -> str:
+def run_demo(settings: Settings, progress_stream: IO[str] | None = None) -> str:
     """Generate (or reuse) the national sample, run the nightly DAG on it, summarise."""
     started = time.monotonic()
     settings.ensure_dirs()
     sample = ensure_demo_sample(settings)
     generated = time.monotonic() - started
-    run_summary = run_nightly(settings, as_of=_iso_date(sample["end_date"]))
+    run_summary = run_nightly(
+        settings, as_of=_iso_date(sample["end_date"]), progress_stream=progress_stream
+    )
     lines = [
         f"demo sample: {sample['rows'].get('disruptions', 0):,} disruption rows and "
         f"{sample['rows'].get('ocg_assessments', 0):,} assessment rows "

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from disruptions import progress
 from disruptions.config import TIMEZONE, Settings, load_settings
 from disruptions.logs import MultiLine, attach_file_log
 
@@ -140,7 +141,13 @@ def step_dbt_build(run_id: str, as_of: date) -> str:
     with recorded_step("dbt_build", run_id, as_of) as settings:
         result = build_marts(settings, run_id, as_of)
         log.info("dbt_build: %s", result)
-        return str(result)
+        nodes = ", ".join(f"{count} {status}" for status, count in sorted(result["nodes"].items()))
+        how = (
+            f"full refresh ({result['full_refresh_reason']})"
+            if result["full_refresh"]
+            else "incremental"
+        )
+        return f"{how}, {nodes}"
 
 
 def step_publish(run_id: str, as_of: date) -> str:
@@ -177,4 +184,17 @@ STEP_FUNCTIONS: dict[str, Callable[[str, date], str]] = {
 def run_step_for_context(step: str, context: dict[str, Any]) -> str:
     """What each DAG task calls: the step, for the run and date the Airflow context names."""
     run_id, as_of = run_identity(context)
-    return STEP_FUNCTIONS[step](run_id, as_of)
+    progress.report(step, "started")
+    try:
+        result = STEP_FUNCTIONS[step](run_id, as_of)
+    except BaseException as error:
+        progress.report(step, "finished", status="failed", detail=_one_line(error)[:200])
+        raise
+    progress.report(step, "finished", status="succeeded", detail=_step_detail(step, result))
+    return result
+
+
+def _step_detail(step: str, result: str) -> str:
+    """The first line of a step's summary, without the step's own name in front."""
+    first = result.splitlines()[0] if result else ""
+    return first.removeprefix(f"{step}: ").removeprefix("ingest: ")[:200]

@@ -24,7 +24,7 @@ import time
 import traceback
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from disruptions.config import (
@@ -38,10 +38,13 @@ from disruptions.config import (
 from disruptions.errors import PipelineError, UserError
 from disruptions.feeds import EARLIEST_DISRUPTION_DATE
 from disruptions.logs import printable
+from disruptions.progress import PROGRESS_FILE_VARIABLE, ProgressPrinter
 
 DAG_ID = "disruptions_nightly"
 DAG_FILE = DAGS_DIR / "disruptions_nightly.py"
 LOCAL_ZONE = ZoneInfo(TIMEZONE)
+# How often the parent prints what the run has done since it last looked.
+PROGRESS_POLL_SECONDS = 0.25
 
 
 def logical_date_for(as_of: date | None) -> datetime:
@@ -96,8 +99,13 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
 # --------------------------------------------------------------------------------------
 
 
-def run_nightly(settings: Settings, as_of: date | None) -> str:
-    """Run the nightly DAG once and return a summary; raise PipelineError if it failed."""
+def run_nightly(
+    settings: Settings, as_of: date | None, progress_stream: IO[str] | None = None
+) -> str:
+    """Run the nightly DAG once and return a summary; raise PipelineError if it failed.
+
+    With `progress_stream`, each task's start and end (and ingest's files and rows so far)
+    are printed to it while the run goes on (progress.py)."""
     if as_of is not None:
         check_as_of(as_of)
     # The landing folder is not created here: a missing one is the ingest step's error.
@@ -110,8 +118,14 @@ def run_nightly(settings: Settings, as_of: date | None) -> str:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="disruptions-run-") as scratch:
         result_path = Path(scratch) / "result.json"
+        progress_path = Path(scratch) / "progress.jsonl"
+        env[PROGRESS_FILE_VARIABLE] = str(progress_path)
+        printer = None
+        if progress_stream is not None:
+            printer = ProgressPrinter(progress_path, progress_stream, time.time())
+            printer.announce(f"starting the DAG run in Airflow (log: {airflow_log})")
         with open(airflow_log, "w", encoding="utf-8") as log_file:
-            completed = subprocess.run(
+            child = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
@@ -124,12 +138,22 @@ def run_nightly(settings: Settings, as_of: date | None) -> str:
                 env=env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                check=False,
             )
+            try:
+                while child.poll() is None:
+                    if printer:
+                        printer.poll()
+                    time.sleep(PROGRESS_POLL_SECONDS)
+            except BaseException:
+                child.kill()
+                child.wait()
+                raise
+            finally:
+                if printer:
+                    printer.close()
         if not result_path.exists():
             raise PipelineError(
-                f"the Airflow run did not start (exit code {completed.returncode}); "
-                f"see {airflow_log}"
+                f"the Airflow run did not start (exit code {child.returncode}); see {airflow_log}"
             )
         result = json.loads(result_path.read_text(encoding="utf-8"))
     elapsed = time.monotonic() - started

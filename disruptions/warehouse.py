@@ -186,6 +186,14 @@ AUDIT_DDL = [
     )
     """,
     """
+    -- The run the next dbt build is for: one row, written by transform.build before dbt
+    -- runs, read by the as_of_date() macro (dbt_project/macros/as_of.sql).
+    CREATE TABLE IF NOT EXISTS audit.run_context (
+        as_of  DATE NOT NULL,
+        run_id VARCHAR
+    )
+    """,
+    """
     CREATE TABLE IF NOT EXISTS audit.pipeline_runs (
         run_id      VARCHAR NOT NULL,
         as_of       DATE,

@@ -1,22 +1,29 @@
 {#
-  The run's point in time. `as_of` is the run's logical date (YYYY-MM-DD), passed by
-  transform.build_marts; a hand-run `dbt build` without it uses today's UTC date.
+  The run's point in time, as a SQL DATE expression.
+
+  The nightly build reads it from audit.run_context, the one-row table transform.build
+  writes before it runs dbt. It is not a dbt var because dbt parses the whole project
+  again whenever a var changes, and as_of changes every night; read at run time, it
+  leaves the parse to be reused. The table is named directly rather than through
+  source(), so that it is not an input of every model: unit tests, and a hand-run
+  `dbt build --vars '{"as_of": "YYYY-MM-DD"}'`, set the date with the var instead.
 #}
-{% macro as_of_string() -%}
+{% macro as_of_date() -%}
     {%- set value = var('as_of', none) -%}
     {%- if value is none or (value | string | trim) == '' -%}
-        {%- set value = modules.datetime.datetime.utcnow().strftime('%Y-%m-%d') -%}
+        (select max(as_of) from {{ run_context_relation() }})
+    {%- else -%}
+        {%- set value = value | string | trim -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
+            {{ exceptions.raise_compiler_error("var as_of must be YYYY-MM-DD, got '" ~ value ~ "'") }}
+        {%- endif -%}
+        cast('{{ value }}' as date)
     {%- endif -%}
-    {%- set value = value | string | trim -%}
-    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
-        {{ exceptions.raise_compiler_error("var as_of must be YYYY-MM-DD, got '" ~ value ~ "'") }}
-    {%- endif -%}
-    {{- value -}}
 {%- endmacro %}
 
-{# The as_of date as a SQL DATE literal. #}
-{% macro as_of_date() -%}
-    cast('{{ as_of_string() }}' as date)
+{# audit.run_context (declared and tested as a source in staging/__sources.yml). #}
+{% macro run_context_relation() -%}
+    {{ api.Relation.create(database=target.database, schema='audit', identifier='run_context') }}
 {%- endmacro %}
 
 {# The first instant after the as_of day: versions recorded before it are knowable. #}

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from disruptions import progress
 from disruptions.config import Settings
 from disruptions.errors import UserError, describe_unexpected
 from disruptions.ingest.discovery import (
@@ -83,6 +84,9 @@ class IngestSummary:
     def count(self, status: str) -> int:
         return sum(1 for result in self.batches if result.status == status)
 
+    def rows(self, column: str) -> int:
+        return sum(getattr(result, column) or 0 for result in self.batches)
+
     @property
     def waiting(self) -> list[tuple[str, str]]:
         """Skipped files that a later run will load: not yet in the ledger."""
@@ -94,7 +98,8 @@ class IngestSummary:
         lines = [
             f"ingest: {len(self.batches)} new file(s): {self.count('loaded')} loaded, "
             f"{self.count('duplicate_file')} duplicate, {self.count('rejected_file')} rejected; "
-            f"{len(self.skipped)} skipped"
+            f"{len(self.skipped)} skipped; {self.rows('rows_loaded'):,} rows loaded, "
+            f"{self.rows('rows_quarantined'):,} quarantined"
         ]
         for r in self.batches:
             message = printable(r.message.removeprefix(f"{r.source_file}: "))
@@ -140,9 +145,19 @@ def ingest_landing(settings: Settings, run_id: str) -> IngestSummary:
         # Records are numbered by their position in the insert (_insert_in_file_order).
         con.execute("SET preserve_insertion_order = true")
         reference = load_reference_values(con)
+        rows = 0
         for index, landing_file in enumerate(files):
+            progress.report(
+                "ingest", "progress", files_done=index, files_total=len(files), rows=rows
+            )
             loader = FileLoader(settings, con, run_id, reference, Path(alias_dir), index)
+            recorded = len(summary.batches)
             loader.ingest(landing_file, summary)
+            rows += sum(result.rows_read or 0 for result in summary.batches[recorded:])
+        if files:
+            progress.report(
+                "ingest", "progress", files_done=len(files), files_total=len(files), rows=rows
+            )
         record_waiting_files(con, summary.waiting, run_id)
     return summary
 

@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 
 import duckdb
 
+from disruptions import progress
 from disruptions.config import Settings
 from disruptions.errors import describe_unexpected
 from disruptions.logs import printable
@@ -252,10 +253,15 @@ def validate_new_batches(settings: Settings, run_id: str) -> BatchValidationSumm
         step = _BatchStep(settings, con, run_id, summary, gx_import)
         try:
             groups = plan_batch_groups(pending)
+            done = 0
             for index, group in enumerate(groups):
+                progress.report(
+                    "validate_batches", "progress", batches_done=done, batches_total=len(pending)
+                )
                 step.expect_next(groups[index + 1] if index + 1 < len(groups) else None)
                 for batch in step.validate_together(group):
                     step.validate_alone(batch)
+                done += len(group)
         finally:
             step.close()
             con.execute("SET memory_limit = ?", [settings.duckdb_memory_limit])

@@ -119,6 +119,20 @@ def full_refresh_reason(settings: Settings, as_of: date, requested: bool, con=No
     return _incremental_state_reason(con, as_of) if con is not None else None
 
 
+def write_run_context(con, run_id: str, as_of: date) -> None:
+    """The run the next dbt command is for (audit.run_context, read by as_of_date()).
+
+    A table rather than a dbt var: dbt re-parses the whole project when a var changes."""
+    con.begin()
+    try:
+        con.execute("DELETE FROM audit.run_context")
+        con.execute("INSERT INTO audit.run_context VALUES (?, ?)", [as_of, run_id])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
 def _node_counts(settings: Settings) -> dict[str, int]:
     results_path = settings.dbt_target_dir / "run_results.json"
     counts: dict[str, int] = {}
@@ -153,6 +167,7 @@ def build_marts(settings: Settings, run_id: str, as_of: date, full_refresh: bool
         # The sources must exist even on an empty warehouse; close before dbt opens it.
         with open_warehouse(settings) as con:
             reason = full_refresh_reason(settings, as_of, full_refresh, con)
+            write_run_context(con, run_id, as_of)
         refresh_flag = ["--full-refresh"] if reason else []
         if reason:
             log.info("dbt full refresh: %s", reason)
@@ -172,11 +187,10 @@ def build_marts(settings: Settings, run_id: str, as_of: date, full_refresh: bool
             run_dbt(
                 settings,
                 "build",
-                "--vars",
-                json.dumps({"as_of": as_of.isoformat()}),
                 "--exclude-resource-type",
                 "unit_test",
                 *refresh_flag,
+                progress_step="dbt_build",
             )
         except PipelineError as failure:
             blocking = _act_on_model_tests(settings, run_id, as_of)

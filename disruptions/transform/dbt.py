@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+from disruptions import progress
 from disruptions.config import DBT_PROJECT_DIR, Settings
 from disruptions.errors import PipelineError
 from disruptions.logs import MultiLine
@@ -21,6 +23,10 @@ from disruptions.logs import MultiLine
 log = logging.getLogger(__name__)
 
 
+# dbt's line for a finished node: "12:00:01  12 of 245 OK created sql table model ...".
+NODE_FINISHED = re.compile(
+    r"\b(?P<done>\d+) of (?P<total>\d+) (?:OK|PASS|WARN|ERROR|FAIL|SKIP|NO-OP)\b"
+)
 # Statuses in run_results.json that mean a node did not pass.
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
@@ -70,8 +76,40 @@ def _error_summary(output: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one dbt command on the project; raise PipelineError naming the failing nodes."""
+def _run_reporting_progress(
+    command: list[str], env: dict[str, str], progress_step: str
+) -> subprocess.CompletedProcess[str]:
+    """Run dbt, reporting its "N of M" node lines as the step's progress as they come."""
+    lines = []
+    with subprocess.Popen(
+        command,
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            finished = NODE_FINISHED.search(line)
+            if finished:
+                progress.report(
+                    progress_step,
+                    "progress",
+                    nodes_done=int(finished["done"]),
+                    nodes_total=int(finished["total"]),
+                )
+    return subprocess.CompletedProcess(command, process.returncode, "".join(lines), "")
+
+
+def run_dbt(
+    settings: Settings, *args: str, progress_step: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command on the project; raise PipelineError naming the failing nodes.
+
+    With `progress_step`, dbt's output is read as it comes (stderr merged into stdout) and
+    each finished node is reported as that step's progress (progress.py)."""
     target_dir = settings.dbt_target_dir
     target_dir.mkdir(parents=True, exist_ok=True)
     log_dir = settings.logs_dir / "dbt"
@@ -92,14 +130,17 @@ def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     log.info("dbt %s", " ".join(args))
     (target_dir / "run_results.json").unlink(missing_ok=True)
     try:
-        completed = subprocess.run(
-            command,
-            cwd=DBT_PROJECT_DIR,
-            env=_dbt_environment(settings),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        if progress_step:
+            completed = _run_reporting_progress(command, _dbt_environment(settings), progress_step)
+        else:
+            completed = subprocess.run(
+                command,
+                cwd=DBT_PROJECT_DIR,
+                env=_dbt_environment(settings),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
     except OSError as error:
         raise PipelineError(
             f"dbt {args[0]} could not start: {error}", alert_raised=False

@@ -8,6 +8,7 @@ are read into Python so the tests below only compare.
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -21,7 +22,7 @@ from disruptions.config import DBT_PROJECT_DIR, load_settings
 from disruptions.errors import PipelineError
 from disruptions.transform.build import build_marts, full_refresh_reason
 from disruptions.transform.dbt import run_dbt
-from disruptions.transform.docs import generate_dbt_docs
+from disruptions.transform.docs import generate_dbt_docs, project_fingerprint
 from disruptions.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow
@@ -388,6 +389,38 @@ def test_dbt_docs_are_one_static_page_describing_the_marts(pipeline):
     html = page.read_text(encoding="utf-8")
     assert "ocg_long_term_effect" in html
     assert "dismantled_within_12m" in html
+
+
+def test_dbt_docs_are_generated_again_only_when_the_project_changed(pipeline):
+    settings = pipeline["settings"]
+    page, marker = pipeline["dbt_docs"], settings.dbt_docs_dir / "project.sha256"
+    written = page.stat().st_mtime_ns
+    assert marker.read_text(encoding="utf-8") == project_fingerprint()
+    generate_dbt_docs(settings)  # the same project: the page stands
+    assert page.stat().st_mtime_ns == written
+    marker.write_text("the fingerprint of an older project", encoding="utf-8")
+    generate_dbt_docs(settings)
+    assert page.stat().st_mtime_ns != written
+    assert marker.read_text(encoding="utf-8") == project_fingerprint()
+
+
+def test_a_new_as_of_reuses_dbts_parse_of_the_project(pipeline):
+    """as_of reaches the models through audit.run_context, not a dbt var, so a build at a
+    new as_of reuses the parse of the invocation before it (a dbt invocation that did
+    pass --vars, like the fixture's unit-test run, does make the next one parse again)."""
+    log = (pipeline["settings"].logs_dir / "dbt" / "dbt.log").read_text(encoding="utf-8")
+    invocations = log.split("running dbt with arguments")[1:]
+    command = re.compile(r"'invocation_command': '([^']*)'")
+    commands = [command.search(text)[1] for text in invocations]
+    reused = [
+        text
+        for previous, current, text in zip(commands, commands[1:], invocations[1:], strict=False)
+        if " build " in current and "--vars" not in previous and "--vars" not in current
+    ]
+    assert len(reused) >= 1  # the incremental build at AS_OF_2 after the backfill to AS_OF_1
+    for text in reused:
+        assert "Partial parsing enabled, no changes found, skipping parsing" in text
+        assert "Unable to do partial parsing" not in text
 
 
 def state_reason_after(settings, sql: str, parameters=()) -> str | None:

@@ -123,7 +123,8 @@ def test_same_file_sent_twice_under_another_name_is_a_duplicate(land, ingest, qu
     land("emsou/disruptions_monday_resent.csv", content)
     summary = ingest()
     assert str(summary).splitlines() == [
-        "ingest: 2 new file(s): 1 loaded, 1 duplicate, 0 rejected; 0 skipped",
+        "ingest: 2 new file(s): 1 loaded, 1 duplicate, 0 rejected; 0 skipped; "
+        "2 rows loaded, 1 quarantined",
         "  batch 1 loaded         emsou/disruptions_monday.csv: "
         "loaded 2 of 3 records, quarantined 1",
         "  batch 2 duplicate_file emsou/disruptions_monday_resent.csv: "
