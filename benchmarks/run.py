@@ -182,9 +182,9 @@ def incremental_night(data_dir: Path, landing: Path, rows: int, seed: int) -> di
 
 
 def airflow_steps(home: Path) -> dict[str, float]:
-    """Each task's seconds in the Airflow run of `home`, from its published run ledger,
+    """Each task's seconds in the Airflow run of `home`, from its run ledger in the warehouse,
     and what the run spent outside them (Airflow's own start, task scheduling)."""
-    con = duckdb.connect(str(home / "published" / "disruptions.duckdb"), read_only=True)
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:
         rows = con.execute(
             "SELECT step, epoch(finished_at - started_at) FROM audit.pipeline_runs "
