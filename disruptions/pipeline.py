@@ -142,11 +142,10 @@ def step_dbt_build(run_id: str, as_of: date) -> str:
         result = build_marts(settings, run_id, as_of)
         log.info("dbt_build: %s", result)
         nodes = ", ".join(f"{count} {status}" for status, count in sorted(result["nodes"].items()))
-        how = (
-            f"full refresh ({result['full_refresh_reason']})"
-            if result["full_refresh"]
-            else "incremental"
-        )
+        if result["full_refresh"]:
+            how = f"full refresh ({result['full_refresh_reason']})"
+        else:
+            how = "first build" if result["first_build"] else "incremental"
         return f"{how}, {nodes}"
 
 

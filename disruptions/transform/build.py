@@ -172,6 +172,7 @@ def build_marts(settings: Settings, run_id: str, as_of: date, full_refresh: bool
         if reason:
             log.info("dbt full refresh: %s", reason)
         last_build = read_last_build(settings)
+        first_build = not last_build.get("as_of")
         _write_last_build(
             settings,
             {
@@ -212,6 +213,7 @@ def build_marts(settings: Settings, run_id: str, as_of: date, full_refresh: bool
         "as_of": as_of.isoformat(),
         "full_refresh": bool(reason),
         "full_refresh_reason": reason,
+        "first_build": first_build,
         "nodes": nodes,
         "seconds": round(time.monotonic() - started, 1),
     }

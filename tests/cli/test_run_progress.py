@@ -35,6 +35,9 @@ def test_without_a_terminal_each_task_is_one_line_and_stdout_is_the_summary(cli)
     files = len(list(cli.landing.rglob("*.csv")))
     assert f"{files} new file(s): {files} loaded" in ingest
     assert re.search(r"[\d,]+ rows loaded, 0 quarantined", ingest)
+    assert re.search(
+        r"dbt_build succeeded in [\d.]+s: first build, \d+ pass, \d+ success", lines[2]
+    )
     assert "\r" not in completed.stderr and "\x1b" not in completed.stderr
     assert completed.stdout.startswith("disruptions_nightly run ")
 
