@@ -78,6 +78,27 @@ PUBLIC_MARTS = (
     "fct_ocg_effect_evidence",
 )
 FILE_FORMATS = (".csv", ".parquet", ".jsonl")
+# Where the warehouse lives (DISRUPTIONS_ENGINE, SPEC section 7). Only the embedded DuckDB
+# engine is built so far; the others are refused rather than silently replaced by DuckDB,
+# which would leave an operator believing the national warehouse had been loaded.
+ENGINES = ("duckdb", "postgres", "spark")
+BUILT_ENGINES = ("duckdb",)
+
+
+def checked_engine(value: str | None) -> str:
+    from disruptions.errors import UserError
+
+    engine = (value or "").strip().lower() or "duckdb"
+    if engine not in ENGINES:
+        raise UserError(
+            f"DISRUPTIONS_ENGINE={value!r} is not an engine: choose one of {', '.join(ENGINES)}"
+        )
+    if engine not in BUILT_ENGINES:
+        raise UserError(
+            f"DISRUPTIONS_ENGINE={engine}: this release runs on duckdb only; the {engine} "
+            "engine is not built yet (docs/deployment.md). Unset DISRUPTIONS_ENGINE to use duckdb"
+        )
+    return engine
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -138,6 +159,7 @@ class Settings:
     landing: Path
     smtp: SmtpSettings
     webhook_url: str | None = field(repr=False)
+    engine: str = "duckdb"
     alert_delivery: DeliveryPolicy = DeliveryPolicy()
     # Who `release` and `discard` record as the deciding steward (default: the login name).
     steward: str | None = None
@@ -240,6 +262,7 @@ def load_settings(home: str | Path | None = None, landing: str | Path | None = N
         home=home_path,
         landing=landing_path,
         smtp=smtp,
+        engine=checked_engine(os.environ.get("DISRUPTIONS_ENGINE")),
         webhook_url=os.environ.get("DISRUPTIONS_ALERT_WEBHOOK_URL") or None,
         alert_delivery=DeliveryPolicy(
             attempts=max(1, _env_int("DISRUPTIONS_ALERT_RETRY_ATTEMPTS", 3)),

@@ -150,3 +150,21 @@ def test_a_read_only_home_can_be_read_and_writers_refuse_in_one_line(readable_by
     for command in (["ingest"], ["run"], ["report"], ["discard", "3"]):
         completed = published(*command, prefix=AS_USER_NOBODY)
         one_line_error(completed, "cannot write to the home folder")
+
+
+@pytest.mark.parametrize(
+    ("engine", "fragment"),
+    [
+        ("postgres", "DISRUPTIONS_ENGINE=postgres: this release runs on duckdb only"),
+        ("spark", "DISRUPTIONS_ENGINE=spark: this release runs on duckdb only"),
+        ("oracle", "is not an engine: choose one of duckdb, postgres, spark"),
+    ],
+)
+def test_an_engine_not_built_is_refused_rather_than_replaced_by_duckdb(cli, engine, fragment):
+    # An operator who asked for the national warehouse must not get a local DuckDB file
+    # instead and believe the night was loaded there.
+    completed = cli("run", env={"DISRUPTIONS_ENGINE": engine})
+    one_line_error(completed, fragment)
+    assert not (cli.home / "warehouse.duckdb").exists()
+
+    assert cli("status", env={"DISRUPTIONS_ENGINE": " DuckDB "}).returncode == 0
