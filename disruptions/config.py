@@ -171,6 +171,9 @@ class Settings:
     # of RAM, which lets one night's 10M-row window functions take the machine; with a cap
     # DuckDB spills to disk instead. A DuckDB size string, e.g. "2GB".
     duckdb_memory_limit: str = "2GB"
+    # How many published files are written at once (the national one and the regional
+    # ones). Writing a file leaves a core idle; beyond the cores there is no gain.
+    publish_workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     # Above these an assessment loads with a warning (expectations/ocg_assessments_batch):
     # a value nobody could mean, such as 2147483647, would distort every mean it enters.
     plausible_max_threat_score: int = 1000

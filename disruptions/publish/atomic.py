@@ -10,9 +10,11 @@ keeps a consistent view of it. A failure before the swap leaves the live file un
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +24,9 @@ from disruptions.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
-_CATALOG = "published_copy"
+# Each file being written is attached under its own catalog name, so that several can be
+# written at once on one connection.
+_CATALOG_NUMBERS = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -90,21 +94,22 @@ def write_published_file(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = _tmp_path(path, run_id)
     _remove_file_and_wal(tmp_path)
+    catalog = f"published_copy_{next(_CATALOG_NUMBERS)}"
     try:
-        con.execute(f"ATTACH $path AS {_CATALOG}", {"path": str(tmp_path)})
+        con.execute(f"ATTACH $path AS {catalog}", {"path": str(tmp_path)})
         try:
             counts = {}
             for schema in dict.fromkeys(copy.schema for copy in plan):
-                con.execute(f"CREATE SCHEMA {_CATALOG}.{schema}")
+                con.execute(f"CREATE SCHEMA {catalog}.{schema}")
             for copy in plan:
-                target = f"{_CATALOG}.{copy.schema}.{quote(copy.table)}"
+                target = f"{catalog}.{copy.schema}.{quote(copy.table)}"
                 con.execute(f"CREATE TABLE {target} AS {copy.select}", copy.parameters)
                 counts[f"{copy.schema}.{copy.table}"] = con.execute(
                     f"SELECT count(*) FROM {target}"
                 ).fetchone()[0]
-            con.execute(f"CHECKPOINT {_CATALOG}")
+            con.execute(f"CHECKPOINT {catalog}")
         finally:
-            con.execute(f"DETACH {_CATALOG}")
+            con.execute(f"DETACH {catalog}")
         _fsync(tmp_path)
         _verify(tmp_path, counts)
         os.replace(tmp_path, path)
@@ -113,3 +118,34 @@ def write_published_file(
         _remove_file_and_wal(tmp_path)
         raise
     return counts
+
+
+def write_published_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[tuple[Path, list[Copy]]],
+    run_id: str,
+    workers: int,
+) -> list[dict[str, int]]:
+    """`write_published_file` for each (path, plan), `workers` at a time, each on its own
+    cursor of `con`; returns their row counts in the order given.
+
+    Why in parallel: writing a file (compressing and checkpointing its tables) leaves a
+    core idle, and the regional files are many small writes. Each file is still swapped in
+    on its own, atomically; if one fails, the others still finish (or clean up) before
+    the first error is raised, so no half-built file is left behind.
+    """
+
+    def write(path_and_plan: tuple[Path, list[Copy]]) -> dict[str, int]:
+        path, plan = path_and_plan
+        cursor = con.cursor()
+        try:
+            return write_published_file(cursor, path, plan, run_id)
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(write, item) for item in files]
+    errors = [future.exception() for future in futures if future.exception() is not None]
+    if errors:
+        raise errors[0]
+    return [future.result() for future in futures]

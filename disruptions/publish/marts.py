@@ -1,4 +1,4 @@
-"""Publication of the marts for readers: the national file, then each ROCU's.
+"""Publication of the marts for readers: the national file and each ROCU's.
 
 Readers (the query CLI, the report, BI tools) only ever open
 `$DISRUPTIONS_HOME/published/disruptions.duckdb` (or a regional file under
@@ -21,9 +21,9 @@ from disruptions.publish.atomic import (
     Copy,
     quote,
     remove_stale_tmp_files,
-    write_published_file,
+    write_published_files,
 )
-from disruptions.publish.regions import plan_regions, publish_regions
+from disruptions.publish.regions import plan_regions, regional_files
 from disruptions.reference import SEEDS
 from disruptions.warehouse import BATCH_STATUS, open_warehouse
 
@@ -109,7 +109,8 @@ def national_plan(con: duckdb.DuckDBPyConnection) -> list[Copy]:
 
 
 def publish_marts(settings: Settings, run_id: str) -> Path:
-    """Publish the national file, then every ROCU's regional file, each atomically."""
+    """Publish the national file and every ROCU's regional file, each atomically, several
+    at once (settings.publish_workers); the national file is started first."""
     settings.published_dir.mkdir(parents=True, exist_ok=True)
     with open_warehouse(settings) as con:
         remove_stale_tmp_files(settings.published_dir)
@@ -118,8 +119,10 @@ def publish_marts(settings: Settings, run_id: str) -> Path:
         # file changes, rather than after the national file has moved on.
         national = national_plan(con)
         regional = plan_regions(con)
-        counts = write_published_file(con, settings.published_path, national, run_id)
-        regions = publish_regions(settings, con, regional, run_id)
+        files = [(settings.published_path, national), *regional_files(settings, regional)]
+        counts, *regions = write_published_files(
+            con, files, run_id, workers=settings.publish_workers
+        )
     log.info(
         "published %s (%d marts) and %d regional files (run %s)",
         settings.published_path,

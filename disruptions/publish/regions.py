@@ -18,11 +18,13 @@ cut by region rather than copy it whole (REGIONAL_ROWS).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from disruptions.config import Settings
 from disruptions.errors import PipelineError
-from disruptions.publish.atomic import Copy, quote, write_published_file
+from disruptions.publish.atomic import Copy, quote
 from disruptions.reference import SEEDS, read_reference
 
 OWN_OCGS = "SELECT ocg_id FROM marts.ocg_disruption_summary WHERE rocu = $rocu"
@@ -79,13 +81,8 @@ def plan_regions(con: duckdb.DuckDBPyConnection) -> dict[str, list[Copy]]:
     return {rocu: regional_plan(con, rocu) for rocu in read_reference(con).rocus}
 
 
-def publish_regions(
-    settings: Settings, con: duckdb.DuckDBPyConnection, plans: dict[str, list[Copy]], run_id: str
-) -> list:
-    """Publish every ROCU's file, each atomically; return their paths."""
-    paths = []
-    for rocu, plan in plans.items():
-        path = settings.regional_published_path(rocu)
-        write_published_file(con, path, plan, run_id)
-        paths.append(path)
-    return paths
+def regional_files(
+    settings: Settings, plans: dict[str, list[Copy]]
+) -> list[tuple[Path, list[Copy]]]:
+    """Each ROCU's file and what goes into it, for write_published_files."""
+    return [(settings.regional_published_path(rocu), plan) for rocu, plan in plans.items()]

@@ -137,6 +137,42 @@ def test_failed_publish_keeps_the_previous_publication_and_removes_its_tmp_file(
     assert_only_the_published_files(settings)
 
 
+def test_files_written_at_once_finish_or_clean_up_when_one_of_them_fails(settings):
+    # The files are written several at a time; one that cannot be swapped in (a folder
+    # squats its path) fails the publish, but every other file still ends whole and new,
+    # and no temporary file is left behind by any of them.
+    assert settings.publish_workers >= 1
+    build_warehouse(settings, version=1, rows=1_000)
+    publish_marts(settings, "run-1")
+    blocked = settings.regional_published_path("EMSOU")
+    blocked.unlink()
+    blocked.mkdir()
+    build_warehouse(settings, version=2, rows=1_000)
+
+    with pytest.raises(OSError):
+        publish_marts(settings, "run-2")
+
+    blocked.rmdir()
+    leftovers = [path.name for path in settings.published_dir.rglob("*.tmp-*")]
+    assert leftovers == []
+    others = [settings.published_path] + [
+        path for path in settings.regional_published_dir.glob("*.duckdb") if path != blocked
+    ]
+    assert len(others) == 10
+    for path in others:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            versions = con.execute(
+                "SELECT DISTINCT version FROM marts.ocg_disruption_summary"
+            ).fetchall()
+        finally:
+            con.close()
+        assert versions in ([(2,)], []), (path.name, versions)
+    # EMSOU is the seed's first ROCU: the region after it with OCGs still got its new rows.
+    nwrocu = published_tables(settings.regional_published_path("NWROCU"))
+    assert nwrocu["marts.ocg_disruption_summary"] == 500
+
+
 PUBLISH_SCRIPT = textwrap.dedent(
     """
     import sys
