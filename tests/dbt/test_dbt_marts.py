@@ -287,6 +287,18 @@ def test_dbt_build_with_unit_tests_passes(pipeline):
     assert f"PASS={unit_tests} " in output
 
 
+def test_every_model_and_unit_test_name_fits_a_postgres_identifier():
+    # PostgreSQL cuts identifiers at 63 bytes, and dbt names a unit test's relations after
+    # the test: a longer name collides or fails there (issue 13), though DuckDB takes it.
+    names = [path.stem for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")]
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.yml"):
+        properties = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        names += [unit_test["name"] for unit_test in properties.get("unit_tests", [])]
+    assert len(names) > 40
+    too_long = [name for name in names if len(name.encode()) > 63]
+    assert too_long == []
+
+
 def test_backfill_to_an_earlier_as_of_forces_a_full_refresh(pipeline):
     assert pipeline["first"]["full_refresh"] is False
     assert pipeline["backfill"]["full_refresh"] is True
