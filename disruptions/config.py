@@ -78,11 +78,11 @@ PUBLIC_MARTS = (
     "fct_ocg_effect_evidence",
 )
 FILE_FORMATS = (".csv", ".parquet", ".jsonl")
-# Where the warehouse lives (DISRUPTIONS_ENGINE, SPEC section 7). Only the embedded DuckDB
-# engine is built so far; the others are refused rather than silently replaced by DuckDB,
-# which would leave an operator believing the national warehouse had been loaded.
+# Where the warehouse lives (DISRUPTIONS_ENGINE, SPEC section 7; disruptions/engines/).
+# An engine not built yet is refused rather than silently replaced by DuckDB, which would
+# leave an operator believing the national warehouse had been loaded.
 ENGINES = ("duckdb", "postgres", "spark")
-BUILT_ENGINES = ("duckdb",)
+BUILT_ENGINES = ("duckdb", "postgres")
 
 
 def checked_engine(value: str | None) -> str:
@@ -95,8 +95,8 @@ def checked_engine(value: str | None) -> str:
         )
     if engine not in BUILT_ENGINES:
         raise UserError(
-            f"DISRUPTIONS_ENGINE={engine}: this release runs on duckdb only; the {engine} "
-            "engine is not built yet (docs/deployment.md). Unset DISRUPTIONS_ENGINE to use duckdb"
+            f"DISRUPTIONS_ENGINE={engine}: this release runs on {' and '.join(BUILT_ENGINES)}; "
+            f"the {engine} engine is not built yet (docs/deployment.md)"
         )
     return engine
 
@@ -160,6 +160,9 @@ class Settings:
     smtp: SmtpSettings
     webhook_url: str | None = field(repr=False)
     engine: str = "duckdb"
+    # DISRUPTIONS_POSTGRES_URL, postgresql://user:password@host:port/db: the pipeline's
+    # writer on the postgres engine (engines/postgres.py). Never printed.
+    postgres_url: str | None = field(default=None, repr=False)
     alert_delivery: DeliveryPolicy = DeliveryPolicy()
     # Who `release` and `discard` record as the deciding steward (default: the login name).
     steward: str | None = None
@@ -241,6 +244,25 @@ class Settings:
             path.mkdir(parents=True, exist_ok=True)
 
 
+def _postgres_url(engine: str) -> str | None:
+    url = os.environ.get("DISRUPTIONS_POSTGRES_URL", "").strip() or None
+    if engine == "postgres" and not url:
+        from disruptions.errors import UserError
+
+        raise UserError(
+            "DISRUPTIONS_ENGINE=postgres needs DISRUPTIONS_POSTGRES_URL "
+            "(postgresql://user:password@host:port/db; see .env.example)"
+        )
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        from disruptions.errors import UserError
+
+        # Only the scheme is quoted back: the rest can hold a password.
+        raise UserError(
+            f"DISRUPTIONS_POSTGRES_URL must start with postgresql://, not {url.split(':')[0]!r}"
+        )
+    return url
+
+
 def load_settings(home: str | Path | None = None, landing: str | Path | None = None) -> Settings:
     """Build settings from the environment; explicit arguments win over it."""
     home_path = Path(home or os.environ.get("DISRUPTIONS_HOME") or "data").resolve()
@@ -261,11 +283,13 @@ def load_settings(home: str | Path | None = None, landing: str | Path | None = N
         email_from=os.environ.get("DISRUPTIONS_ALERT_EMAIL_FROM") or "disruptions@localhost",
         email_to=email_to,
     )
+    engine = checked_engine(os.environ.get("DISRUPTIONS_ENGINE"))
     return Settings(
         home=home_path,
         landing=landing_path,
         smtp=smtp,
-        engine=checked_engine(os.environ.get("DISRUPTIONS_ENGINE")),
+        engine=engine,
+        postgres_url=_postgres_url(engine),
         webhook_url=os.environ.get("DISRUPTIONS_ALERT_WEBHOOK_URL") or None,
         alert_delivery=DeliveryPolicy(
             attempts=max(1, _env_int("DISRUPTIONS_ALERT_RETRY_ATTEMPTS", 3)),

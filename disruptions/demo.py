@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import IO
 
 from disruptions.config import Settings
+from disruptions.engines import open_published
 from disruptions.reference import read_reference
 from disruptions.runner import run_nightly
-from disruptions.serve.published import open_published
 
 # The bundled national sample: what `disruptions generate` writes by default.
 DEMO_SAMPLE = {"ocgs": 4500, "disruptions": 65000, "seed": 2015, "file_format": "csv"}

@@ -150,11 +150,12 @@ def step_dbt_build(run_id: str, as_of: date) -> str:
 
 
 def step_publish(run_id: str, as_of: date) -> str:
-    """Swap the marts and the public audit tables into published/disruptions.duckdb."""
-    from disruptions.publish.marts import publish_marts
+    """Swap the marts and the public audit tables in for readers, atomically: into
+    published/disruptions.duckdb (and the regional files), or the engine's own schemas."""
+    from disruptions.engines import engine_for
 
     with recorded_step("publish", run_id, as_of) as settings:
-        return str(publish_marts(settings, run_id))
+        return engine_for(settings).publish(run_id)
 
 
 def step_report_and_docs(run_id: str, as_of: date) -> str:

@@ -21,9 +21,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# audit.run_context (declared and tested as a source in staging/__sources.yml). #}
+{# audit.run_context (declared and tested as a source in staging/__sources.yml); in the
+   ledger schema on PostgreSQL. #}
 {% macro run_context_relation() -%}
-    {{ api.Relation.create(database=target.database, schema='audit', identifier='run_context') }}
+    {{ api.Relation.create(database=target.database, schema=ledger_schema(), identifier='run_context') }}
 {%- endmacro %}
 
 {# The first instant after the as_of day: versions recorded before it are knowable. #}

@@ -91,6 +91,18 @@ def national_plan(con: duckdb.DuckDBPyConnection) -> list[Copy]:
             "publish: the warehouse has no tables in schema marts (has dbt built them?)"
         )
     plan = [Copy("marts", table, f"SELECT * FROM marts.{quote(table)}") for table in mart_tables]
+    plan += public_audit_plan(con)
+    schema, table = PUBLISHED_BATCH_STATUS.split(".")
+    plan.append(Copy(schema, table, f"SELECT * FROM {BATCH_STATUS}"))
+    # Names, orders, labels and colours for readers (reference.read_reference).
+    plan += [Copy("reference", seed, f"SELECT * FROM reference.{seed}") for seed in SEEDS]
+    return plan
+
+
+def public_audit_plan(con: duckdb.DuckDBPyConnection) -> list[Copy]:
+    """The audit tables readers may see, from the working file's ledger (on every engine:
+    it is the control plane's), the quarantined records cut to the feeds' own columns."""
+    plan = []
     for table in PUBLISHED_AUDIT_TABLES:
         if table == "quarantine":
             record, parameters = _public_record(con)
@@ -101,10 +113,6 @@ def national_plan(con: duckdb.DuckDBPyConnection) -> list[Copy]:
             plan.append(Copy("audit", table, select, parameters))
         else:
             plan.append(Copy("audit", table, f"SELECT * FROM audit.{table}"))
-    schema, table = PUBLISHED_BATCH_STATUS.split(".")
-    plan.append(Copy(schema, table, f"SELECT * FROM {BATCH_STATUS}"))
-    # Names, orders, labels and colours for readers (reference.read_reference).
-    plan += [Copy("reference", seed, f"SELECT * FROM reference.{seed}") for seed in SEEDS]
     return plan
 
 

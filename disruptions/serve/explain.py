@@ -19,10 +19,10 @@ from typing import Any
 import duckdb
 
 from disruptions.config import Settings
+from disruptions.engines import open_published
 from disruptions.errors import UserError
 from disruptions.logs import printable
 from disruptions.reference import read_reference
-from disruptions.serve.published import open_published
 
 OUTPUT_FORMATS = ("text", "json")
 CLAIM_COLUMNS = (

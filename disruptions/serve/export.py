@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from disruptions.config import Settings
+from disruptions.engines import open_published
 from disruptions.errors import UserError
 from disruptions.serve.files import write_atomically
 from disruptions.serve.formats import escape_formula, format_csv, plain
-from disruptions.serve.published import list_marts, open_published
+from disruptions.serve.published import list_marts
 
 EXPORT_FORMATS = ("csv", "parquet", "xlsx")
 _XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row

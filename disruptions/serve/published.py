@@ -37,7 +37,7 @@ def published_path(settings: Settings, rocu: str | None = None) -> Path:
 
 
 @contextmanager
-def open_published(
+def open_published_file(
     settings: Settings, rocu: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the published file (or a ROCU's regional file) read-only, with no access to

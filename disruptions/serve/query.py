@@ -12,9 +12,10 @@ import re
 import duckdb
 
 from disruptions.config import QUERIES_DIR, Settings
+from disruptions.engines import open_published
 from disruptions.errors import UserError
 from disruptions.serve.formats import format_csv, format_json, format_table
-from disruptions.serve.published import first_line, open_published
+from disruptions.serve.published import first_line
 
 OUTPUT_FORMATS = ("table", "csv", "json")
 

@@ -21,12 +21,12 @@ import duckdb
 from markupsafe import Markup
 
 from disruptions.config import Settings
+from disruptions.engines import open_published
 from disruptions.errors import UserError
 from disruptions.reference import Reference, read_reference
 from disruptions.serve import charts
 from disruptions.serve.explain import explain_ocg
 from disruptions.serve.files import write_atomically
-from disruptions.serve.published import open_published
 from disruptions.templating import html_environment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

@@ -20,6 +20,7 @@ import time
 from datetime import date
 
 from disruptions.config import Settings
+from disruptions.engines import Engine, engine_for
 from disruptions.errors import PipelineError
 from disruptions.quality.model_tests import (
     alert_model_tests,
@@ -58,20 +59,24 @@ def _write_last_build(settings: Settings, record: dict) -> None:
     os.replace(temporary, path)
 
 
-def _incremental_state_reason(con, as_of: date) -> str | None:
+def _incremental_state_reason(con, as_of: date, engine: Engine) -> str | None:
     """Why an incremental model (INCREMENTAL_MODELS) cannot be brought up to date incrementally.
 
     Its incremental run is exact only when as_of has not moved back and every batch that
-    counted at its last build still counts (see the models' headers).
+    counted at its last build still counts (see the models' headers). `con` is the
+    engine's build-state connection, where dbt built the models.
     """
     names = [name for pair in INCREMENTAL_MODELS for name in pair]
     placeholders = ", ".join("?" for _ in names)
+    intermediate = engine.schema("intermediate")
+    status_schema, status_table = BATCH_STATUS.split(".")
+    batch_status = f"{engine.schema(status_schema)}.{status_table}"
     tables = {
         name
         for (name,) in con.execute(
             "SELECT table_name FROM information_schema.tables "
-            f"WHERE table_schema = 'intermediate' AND table_name IN ({placeholders})",
-            names,
+            f"WHERE table_schema = ? AND table_name IN ({placeholders})",
+            [intermediate, *names],
         ).fetchall()
     }
     for model, state in INCREMENTAL_MODELS:
@@ -80,7 +85,7 @@ def _incremental_state_reason(con, as_of: date) -> str | None:
         if state not in tables:
             return f"the previous build left no state for {model}"
         (previous_as_of,) = con.execute(
-            f"SELECT max(as_of_date) FROM intermediate.{state}"
+            f"SELECT max(as_of_date) FROM {intermediate}.{state}"
         ).fetchone()
         if previous_as_of is not None and as_of < previous_as_of:
             return (
@@ -90,9 +95,9 @@ def _incremental_state_reason(con, as_of: date) -> str | None:
         lost = [
             batch_id
             for (batch_id,) in con.execute(
-                f"SELECT batch_id FROM intermediate.{state} "
+                f"SELECT batch_id FROM {intermediate}.{state} "
                 "WHERE batch_id NOT IN "
-                f"(SELECT batch_id FROM {BATCH_STATUS} WHERE is_counted_in_marts) "
+                f"(SELECT batch_id FROM {batch_status} WHERE is_counted_in_marts) "
                 "ORDER BY batch_id LIMIT 5"
             ).fetchall()
         ]
@@ -104,7 +109,9 @@ def _incremental_state_reason(con, as_of: date) -> str | None:
     return None
 
 
-def full_refresh_reason(settings: Settings, as_of: date, requested: bool, con=None) -> str | None:
+def full_refresh_reason(
+    settings: Settings, as_of: date, requested: bool, con=None, engine: Engine | None = None
+) -> str | None:
     """Why this build must rebuild the incremental models from scratch, or None."""
     if requested:
         return "requested"
@@ -116,7 +123,9 @@ def full_refresh_reason(settings: Settings, as_of: date, requested: bool, con=No
     previous = last_build.get("as_of")
     if previous and as_of.isoformat() < previous:
         return f"as_of {as_of.isoformat()} is earlier than the previous build's {previous}"
-    return _incremental_state_reason(con, as_of) if con is not None else None
+    if con is None:
+        return None
+    return _incremental_state_reason(con, as_of, engine or engine_for(settings))
 
 
 def write_run_context(con, run_id: str, as_of: date) -> None:
@@ -164,10 +173,12 @@ def build_marts(settings: Settings, run_id: str, as_of: date, full_refresh: bool
     """
     started = time.monotonic()
     with writer_lock(settings):
-        # The sources must exist even on an empty warehouse; close before dbt opens it.
-        with open_warehouse(settings) as con:
-            reason = full_refresh_reason(settings, as_of, full_refresh, con)
-            write_run_context(con, run_id, as_of)
+        # The batches, the ledger dbt reads and the run context, on the engine; on DuckDB
+        # the sources must exist even on an empty warehouse. Closed before dbt opens it.
+        engine = engine_for(settings)
+        loaded = engine.load_validated_batches(run_id, as_of)
+        with engine.build_state() as con:
+            reason = full_refresh_reason(settings, as_of, full_refresh, con, engine)
         refresh_flag = ["--full-refresh"] if reason else []
         if reason:
             log.info("dbt full refresh: %s", reason)
@@ -216,4 +227,5 @@ def build_marts(settings: Settings, run_id: str, as_of: date, full_refresh: bool
         "first_build": first_build,
         "nodes": nodes,
         "seconds": round(time.monotonic() - started, 1),
+        **({"loaded_into_engine": loaded} if loaded else {}),
     }

@@ -1,8 +1,9 @@
-"""Running dbt: one command on the project, as a subprocess against the working warehouse.
+"""Running dbt: one command on the project, as a subprocess against the engine's warehouse.
 
-dbt opens the DuckDB file itself, so the caller holds the writer lock for the whole
-command but never an open connection while dbt runs. dbt's telemetry and version check
-are switched off for every command.
+On DuckDB, dbt opens the working file itself, so the caller holds the writer lock for the
+whole command but never an open connection while dbt runs. The engine (engines/) names
+the profile's target, its connection settings and its type vars. dbt's telemetry and
+version check are switched off for every command.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from disruptions import progress
 from disruptions.config import DBT_PROJECT_DIR, Settings
+from disruptions.engines import Engine, engine_for
 from disruptions.errors import PipelineError
 from disruptions.logs import MultiLine
 
@@ -36,10 +38,9 @@ def dbt_executable() -> Path:
     return Path(sys.executable).parent / "dbt"
 
 
-def _dbt_environment(settings: Settings) -> dict[str, str]:
+def _dbt_environment(engine: Engine) -> dict[str, str]:
     env = os.environ.copy()
-    env["DISRUPTIONS_WAREHOUSE"] = str(settings.warehouse_path)
-    env["DISRUPTIONS_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
+    env.update(engine.dbt_environment())
     # The nightly run has no business calling home; offline it would only add delays.
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
     env["DBT_NO_VERSION_CHECK"] = "True"
@@ -104,12 +105,19 @@ def _run_reporting_progress(
 
 
 def run_dbt(
-    settings: Settings, *args: str, progress_step: str | None = None
+    settings: Settings,
+    *args: str,
+    progress_step: str | None = None,
+    engine: Engine | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command on the project; raise PipelineError naming the failing nodes.
 
-    With `progress_step`, dbt's output is read as it comes (stderr merged into stdout) and
-    each finished node is reported as that step's progress (progress.py)."""
+    `engine` defaults to the configured one (DISRUPTIONS_ENGINE); the reference bootstrap
+    passes the DuckDB working file's, the control plane's. With `progress_step`, dbt's
+    output is read as it comes (stderr merged into stdout) and each finished node is
+    reported as that step's progress (progress.py)."""
+    engine = engine or engine_for(settings)
+    engine_vars = engine.dbt_vars()
     target_dir = settings.dbt_target_dir
     target_dir.mkdir(parents=True, exist_ok=True)
     log_dir = settings.logs_dir / "dbt"
@@ -118,6 +126,9 @@ def run_dbt(
         str(dbt_executable()),
         "--no-use-colors",
         *args,
+        "--target",
+        engine.dbt_target,
+        *(["--vars", json.dumps(engine_vars)] if engine_vars else []),
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
@@ -131,12 +142,12 @@ def run_dbt(
     (target_dir / "run_results.json").unlink(missing_ok=True)
     try:
         if progress_step:
-            completed = _run_reporting_progress(command, _dbt_environment(settings), progress_step)
+            completed = _run_reporting_progress(command, _dbt_environment(engine), progress_step)
         else:
             completed = subprocess.run(
                 command,
                 cwd=DBT_PROJECT_DIR,
-                env=_dbt_environment(settings),
+                env=_dbt_environment(engine),
                 capture_output=True,
                 text=True,
                 check=False,

@@ -17,6 +17,7 @@ import os
 import duckdb
 
 from disruptions.config import SEEDS_DIR, Settings
+from disruptions.engines.duckdb import DuckDBEngine
 from disruptions.reference import SEEDS, has_reference_tables
 from disruptions.transform.dbt import run_dbt
 from disruptions.warehouse import open_warehouse, writer_lock
@@ -86,6 +87,8 @@ def ensure_reference_tables(settings: Settings) -> bool:
             "--full-refresh",
             "--exclude-resource-type",
             "unit_test",
+            # Ingest and validation read them in the working file, whatever the engine.
+            engine=DuckDBEngine(settings),
         )
         record_seeds_fingerprint(settings)
         return True

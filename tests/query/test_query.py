@@ -12,8 +12,8 @@ import pytest
 
 from disruptions.cli import main
 from disruptions.config import QUERIES_DIR
+from disruptions.engines import open_published
 from disruptions.errors import UserError
-from disruptions.serve.published import open_published
 from disruptions.serve.query import run_query
 
 
