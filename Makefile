@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DISRUPTIONS_HOME ?= $(CURDIR)/data
 
-.PHONY: help venv system-deps demo test lint format bench fuzz clean
+.PHONY: help venv venv-postgres system-deps demo test lint format bench fuzz clean
 
 help:
 	@echo "make demo   - generate the national sample and run the nightly pipeline through Airflow"
@@ -23,6 +23,13 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 venv: $(BIN)/.installed
 
+# The PostgreSQL engine's extra (dbt-postgres), hash-pinned; `make demo` never needs it.
+$(BIN)/.postgres-installed: requirements-postgres.lock $(BIN)/.installed
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements-postgres.lock
+	touch $@
+
+venv-postgres: $(BIN)/.postgres-installed
+
 # Debian packages the end-to-end tests use for real: PostgreSQL (the docker-compose
 # topology without Docker) and Chromium (the report rendered in a real browser).
 system-deps:
@@ -39,7 +46,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: venv system-deps lint
+test: venv venv-postgres system-deps lint
 	$(BIN)/python -m pytest
 
 # The property tests of tests/fuzz with the `fuzz` Hypothesis profile: 400 examples of

@@ -184,6 +184,8 @@ def _waiting_lines(waiting: list[list[str]]) -> list[str]:
 
 
 def _summary(settings: Settings, result: dict[str, Any], elapsed: float, log: Path) -> str:
+    from disruptions.engines import engine_for
+
     batches = result.get("batches") or {}
     lines = [
         f"{DAG_ID} run {result['run_id']} (as_of {result['as_of']}): "
@@ -195,7 +197,7 @@ def _summary(settings: Settings, result: dict[str, Any], elapsed: float, log: Pa
         f"quarantined {result.get('rows_quarantined', 0)}; "
         f"batches held (all runs, awaiting review): {result.get('held_total', 0)}",
         *_waiting_lines(result.get("waiting") or []),
-        f"  published: {settings.published_path}",
+        f"  published: {engine_for(settings).published_location()}",
         f"  report:    {settings.report_path}",
         f"  logs:      {settings.logs_dir / 'pipeline.log'}, {log}",
     ]

@@ -50,6 +50,9 @@ class Engine(Protocol):
         """A connection on which the build's pre-checks run (qmark parameters,
         .execute(...).fetchone()/.fetchall())."""
 
+    def published_location(self) -> str:
+        """Where readers find the published marts, for people (no password)."""
+
     def publish(self, run_id: str) -> str:
         """Publish the marts for readers atomically; return where."""
 

@@ -43,6 +43,9 @@ class DuckDBEngine:
     def build_state(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         return open_warehouse(self.settings)
 
+    def published_location(self) -> str:
+        return str(self.settings.published_path)
+
     def publish(self, run_id: str) -> str:
         from disruptions.publish.marts import publish_marts
 

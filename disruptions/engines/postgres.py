@@ -266,6 +266,13 @@ class PostgresEngine:
         return copy_from_duckdb(duck, pg, select, parameters, f"raw.{feed}", tmp)
 
     # --- publication ----------------------------------------------------------------------
+    def published_location(self) -> str:
+        from psycopg.conninfo import conninfo_to_dict
+
+        parts = conninfo_to_dict(self.url)
+        where = f"{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}"
+        return f"PostgreSQL {where}/{parts.get('dbname') or ''}, schemas marts, audit, reference"
+
     def publish(self, run_id: str) -> str:
         """Fill marts__next, audit__next and reference__next, give them their grants and
         row-level security, then rename them in for the live schemas in one transaction."""
@@ -316,7 +323,7 @@ class PostgresEngine:
             len(rocus),
             run_id,
         )
-        return f"postgres: schemas {', '.join(PUBLISHED_SCHEMAS)} ({len(marts)} marts)"
+        return f"{self.published_location()} ({len(marts)} marts)"
 
     def _build_marts(self, pg) -> list[str]:
         from disruptions.publish.regions import REGIONAL_ROWS

@@ -7,19 +7,16 @@ nightly DAG on a tiny synthetic sample to success.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import postgres_server  # tests/ is on sys.path
 import psycopg2
 import pytest
 
@@ -27,77 +24,23 @@ from disruptions.config import DAGS_DIR
 from disruptions.pipeline import STEPS
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 RUN_TIMEOUT_SECONDS = 240
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not PG_BIN, reason="PostgreSQL server binaries missing: make system-deps"),
+    pytest.mark.skipif(not postgres_server.PG_BIN, reason=postgres_server.MISSING),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def as_postgres_user(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root; as root, run it as the `postgres` system user."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
 @contextlib.contextmanager
 def postgres_cluster() -> Iterator[str]:
     """A throwaway cluster on a free loopback port; yields the Airflow connection URL."""
-    bin_dir = Path(PG_BIN[-1])
-    root = Path(tempfile.mkdtemp(prefix="disruptions-pg-"))
-    data = root / "data"
-    port = free_port()
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    try:
-        subprocess.run(
-            as_postgres_user(
-                [str(bin_dir / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust"]
-            ),
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            as_postgres_user(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-l",
-                    str(root / "postgres.log"),
-                    "-w",
-                    "-o",
-                    f"-c listen_addresses=127.0.0.1 -c port={port} "
-                    f"-c unix_socket_directories={root} -c fsync=off",
-                    "start",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-        )
-        try:
-            con = psycopg2.connect(host="127.0.0.1", port=port, user="airflow", dbname="postgres")
-            con.autocommit = True
-            con.cursor().execute("CREATE DATABASE airflow")
-            con.close()
-            yield f"postgresql+psycopg2://airflow@127.0.0.1:{port}/airflow"
-        finally:
-            subprocess.run(
-                as_postgres_user(
-                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
-                ),
-                check=False,
-                capture_output=True,
-            )
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_server.postgres_cluster(superuser="airflow") as port:
+        con = psycopg2.connect(host="127.0.0.1", port=port, user="airflow", dbname="postgres")
+        con.autocommit = True
+        con.cursor().execute("CREATE DATABASE airflow")
+        con.close()
+        yield f"postgresql+psycopg2://airflow@127.0.0.1:{port}/airflow"
 
 
 @contextlib.contextmanager
@@ -168,7 +111,7 @@ def test_scheduler_with_local_executor_on_postgres_runs_the_nightly_dag(settings
     generate_feeds(settings.landing, ocgs=30, disruptions=300, layout="single")
     airflow_home = tmp_path / "airflow"
     airflow_home.mkdir()
-    api_port = free_port()
+    api_port = postgres_server.free_port()
     with postgres_cluster() as metadata_url:
         env = {
             **os.environ,

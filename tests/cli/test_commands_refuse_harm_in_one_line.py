@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from openpyxl import load_workbook
+from postgres_server import free_port  # tests/ is on sys.path
 
 QUERY_DIR = Path(__file__).resolve().parent.parent / "query"
 sys.path.insert(0, str(QUERY_DIR))
@@ -153,18 +154,36 @@ def test_a_read_only_home_can_be_read_and_writers_refuse_in_one_line(readable_by
 
 
 @pytest.mark.parametrize(
-    ("engine", "fragment"),
+    ("settings", "fragment"),
     [
-        ("postgres", "DISRUPTIONS_ENGINE=postgres: this release runs on duckdb only"),
-        ("spark", "DISRUPTIONS_ENGINE=spark: this release runs on duckdb only"),
-        ("oracle", "is not an engine: choose one of duckdb, postgres, spark"),
+        ({"DISRUPTIONS_ENGINE": "spark"}, "spark: this release runs on duckdb and postgres"),
+        (
+            {"DISRUPTIONS_ENGINE": "oracle"},
+            "is not an engine: choose one of duckdb, postgres, spark",
+        ),
+        ({"DISRUPTIONS_ENGINE": "postgres"}, "postgres needs DISRUPTIONS_POSTGRES_URL"),
+        (
+            {"DISRUPTIONS_ENGINE": "postgres", "DISRUPTIONS_POSTGRES_URL": "mysql://u:sesame@h/d"},
+            "must start with postgresql://, not 'mysql'",
+        ),
     ],
 )
-def test_an_engine_not_built_is_refused_rather_than_replaced_by_duckdb(cli, engine, fragment):
+def test_an_engine_not_built_is_refused_rather_than_replaced_by_duckdb(cli, settings, fragment):
     # An operator who asked for the national warehouse must not get a local DuckDB file
     # instead and believe the night was loaded there.
-    completed = cli("run", env={"DISRUPTIONS_ENGINE": engine})
+    completed = cli("run", env=settings)
     one_line_error(completed, fragment)
+    assert "sesame" not in completed.stderr + completed.stdout
     assert not (cli.home / "warehouse.duckdb").exists()
 
     assert cli("status", env={"DISRUPTIONS_ENGINE": " DuckDB "}).returncode == 0
+
+
+def test_an_unreachable_postgres_warehouse_is_one_line_without_the_password(cli):
+    port = free_port()  # nothing listens there
+    url = f"postgresql://writer:sesame@127.0.0.1:{port}/disruptions"
+    completed = cli(
+        "query", "SELECT 1", env={"DISRUPTIONS_ENGINE": "postgres", "DISRUPTIONS_POSTGRES_URL": url}
+    )
+    one_line_error(completed, "cannot connect to the PostgreSQL warehouse")
+    assert "sesame" not in completed.stderr + completed.stdout
