@@ -14,6 +14,9 @@ USER airflow
 # Dependencies first, so that a code change does not reinstall them.
 COPY --chown=airflow:0 requirements.lock ${DISRUPTIONS_PROJECT}/requirements.lock
 RUN pip install --require-hashes -r ${DISRUPTIONS_PROJECT}/requirements.lock
+# The PostgreSQL engine's extra (dbt-postgres), so the image runs either engine.
+COPY --chown=airflow:0 requirements-postgres.lock ${DISRUPTIONS_PROJECT}/requirements-postgres.lock
+RUN pip install --require-hashes -r ${DISRUPTIONS_PROJECT}/requirements-postgres.lock
 
 COPY --chown=airflow:0 pyproject.toml README.md ${DISRUPTIONS_PROJECT}/
 COPY --chown=airflow:0 disruptions ${DISRUPTIONS_PROJECT}/disruptions

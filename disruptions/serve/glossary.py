@@ -35,6 +35,18 @@ def _cell(text: object) -> str:
     return _one_line(text).replace("|", "\\|")
 
 
+def contract_type(declared: object) -> str:
+    """A contract column's data_type as the embedded engine types it: the per-engine type
+    vars (`{{ var('type_double') }}`) at the project's defaults in dbt_project.yml."""
+    text = str(declared or "")
+    if "{{" not in text:
+        return text
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    for name, value in (project.get("vars") or {}).items():
+        text = text.replace("{{ var('" + name + "') }}", str(value))
+    return text
+
+
 def load_models(yaml_dir: Path = MARTS_YAML_DIR) -> list[dict]:
     models = []
     for path in sorted(yaml_dir.glob("*.yml")):
@@ -61,7 +73,7 @@ def render_glossary(yaml_dir: Path = MARTS_YAML_DIR) -> str:
         lines += ["| column | type | meaning |", "|---|---|---|"]
         for column in model.get("columns", []):
             lines.append(
-                f"| `{column['name']}` | {_cell(column.get('data_type', ''))} "
+                f"| `{column['name']}` | {_cell(contract_type(column.get('data_type')))} "
                 f"| {_cell(column.get('description', ''))} |"
             )
         lines.append("")

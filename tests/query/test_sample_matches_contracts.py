@@ -16,6 +16,7 @@ from published_sample import seed_column_types
 from disruptions.config import DBT_PROJECT_DIR, PUBLIC_MARTS, SEEDS_DIR
 from disruptions.publish.marts import PUBLISHED_AUDIT_TABLES
 from disruptions.reference import SEEDS
+from disruptions.serve.glossary import contract_type
 from disruptions.warehouse import AUDIT_DDL
 
 MART_YAML = sorted((DBT_PROJECT_DIR / "models" / "marts").glob("*.yml"))
@@ -29,7 +30,7 @@ def _contracts():
             yield (
                 model["name"],
                 [
-                    (column["name"], str(column.get("data_type", "")).lower())
+                    (column["name"], contract_type(column.get("data_type")).lower())
                     for column in model.get("columns", [])
                 ],
             )
