@@ -14,14 +14,17 @@ per phase are printed as a table and written as JSON for later runs to compare a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import secrets
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +34,10 @@ from benchmarks.chart import render_chart
 from disruptions.ingest.discovery import TIMESTAMP_TRUST_SECONDS
 
 REPO = Path(__file__).resolve().parent.parent
+# The tests' throwaway PostgreSQL cluster (Debian's server binaries), shared with them.
+sys.path.insert(0, str(REPO / "tests"))
+from postgres_server import MISSING, PG_BIN  # noqa: E402
+
 AS_OF = date(2026, 10, 31)
 # The demo's proportions: 4,500 OCGs for about 65,000 disruption rows.
 OCGS_PER_DISRUPTION = 4500 / 65000
@@ -48,10 +55,13 @@ NIGHT_PHASES = PIPELINE_PHASES
 FLOORS = ("floor_read", "floor_storage", "floor_query")
 
 
-def measure_rss(phase: str, home: Path, landing: Path, as_of: date = AS_OF) -> tuple[float, float]:
+def measure_rss(
+    phase: str, home: Path, landing: Path, as_of: date = AS_OF, env: dict | None = None
+) -> tuple[float, float]:
     """Run one phase in its own process; return its wall seconds and peak RSS in MiB.
 
     wait4 gives the rusage of exactly that child, so phases do not blur into each other.
+    `env` adds to the environment (the postgres engine's settings, say).
     """
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -61,7 +71,7 @@ def measure_rss(phase: str, home: Path, landing: Path, as_of: date = AS_OF) -> t
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "DISRUPTIONS_LANDING_SETTLE_SECONDS": "0"},
+        env={**os.environ, "DISRUPTIONS_LANDING_SETTLE_SECONDS": "0", **(env or {})},
     )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
@@ -195,6 +205,29 @@ def airflow_steps(home: Path) -> dict[str, float]:
     return {step: seconds for step, seconds in rows}
 
 
+@contextlib.contextmanager
+def postgres_warehouse() -> Iterator[Callable[[str], str]]:
+    """A throwaway PostgreSQL cluster (Debian's server binaries, loopback) with the
+    pipeline's writer; yields a function that creates a fresh database and returns its
+    DISRUPTIONS_POSTGRES_URL."""
+    import psycopg
+    from postgres_server import postgres_cluster
+
+    password = secrets.token_urlsafe(16)
+    with postgres_cluster(superuser="admin") as port:
+        admin_url = f"postgresql://admin@127.0.0.1:{port}/postgres"
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"CREATE ROLE disruptions_writer LOGIN CREATEROLE PASSWORD '{password}'")
+
+        def fresh_database(name: str) -> str:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {name}")
+                admin.execute(f"CREATE DATABASE {name} OWNER disruptions_writer")
+            return f"postgresql://disruptions_writer:{password}@127.0.0.1:{port}/{name}"
+
+        yield fresh_database
+
+
 def previous_round(out_file: Path) -> dict | None:
     """The figures of the last `make bench` at this size, kept beside the new ones."""
     try:
@@ -214,6 +247,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--skip-airflow", action="store_true")
     parser.add_argument("--skip-incremental", action="store_true")
+    parser.add_argument(
+        "--skip-postgres",
+        action="store_true",
+        help="skip the whole run on the postgres engine (needs PostgreSQL's server binaries)",
+    )
     args = parser.parse_args()
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -228,21 +266,44 @@ def main() -> None:
         peak_rss[phase] = max(peak_rss.get(phase, 0.0), rss)
         print(f"  {phase:<18} {seconds:8.2f}s  {rss:8.0f} MiB", flush=True)
 
-    for rep in range(1, args.reps + 1):
-        print(f"repetition {rep}/{args.reps}", flush=True)
-        for floor in FLOORS:
-            record(floor, *measure_rss(floor, args.data_dir, landing))
-        home = fresh_home(args.data_dir, "home-phases")
-        for phase in PIPELINE_PHASES:
-            record(phase, *measure_rss(phase, home, landing))
-        if not args.skip_airflow:
-            airflow_home = fresh_home(args.data_dir, "home-airflow")
-            seconds, rss = measure_rss("airflow_run", airflow_home, landing)
-            record("airflow_run", seconds, rss)
-            steps = airflow_steps(airflow_home)
+    postgres_samples: dict[str, list[float]] = {}
+    with contextlib.ExitStack() as stack:
+        postgres = None
+        if not (args.skip_postgres or args.skip_airflow):
+            if not PG_BIN:
+                raise SystemExit(f"{MISSING}, or pass --skip-postgres")
+            postgres = stack.enter_context(postgres_warehouse())
+        for rep in range(1, args.reps + 1):
+            print(f"repetition {rep}/{args.reps}", flush=True)
+            for floor in FLOORS:
+                record(floor, *measure_rss(floor, args.data_dir, landing))
+            home = fresh_home(args.data_dir, "home-phases")
+            for phase in PIPELINE_PHASES:
+                record(phase, *measure_rss(phase, home, landing))
+            if not args.skip_airflow:
+                airflow_home = fresh_home(args.data_dir, "home-airflow")
+                seconds, rss = measure_rss("airflow_run", airflow_home, landing)
+                record("airflow_run", seconds, rss)
+                steps = airflow_steps(airflow_home)
+                steps["outside the tasks"] = seconds - sum(steps.values())
+                for step, step_seconds in steps.items():
+                    airflow_samples.setdefault(step, []).append(step_seconds)
+            if postgres is None:
+                continue
+            # The same whole night on the postgres engine, in a fresh database.
+            url = postgres(f"bench_{rep}")
+            pg_home = fresh_home(args.data_dir, "home-postgres")
+            seconds, rss = measure_rss(
+                "airflow_run",
+                pg_home,
+                landing,
+                env={"DISRUPTIONS_ENGINE": "postgres", "DISRUPTIONS_POSTGRES_URL": url},
+            )
+            record("airflow_run_postgres", seconds, rss)
+            steps = airflow_steps(pg_home)
             steps["outside the tasks"] = seconds - sum(steps.values())
             for step, step_seconds in steps.items():
-                airflow_samples.setdefault(step, []).append(step_seconds)
+                postgres_samples.setdefault(step, []).append(step_seconds)
 
     medians = {phase: statistics.median(values) for phase, values in samples.items()}
     floor = medians["floor_query"]
@@ -264,6 +325,9 @@ def main() -> None:
         },
         "airflow_steps_median_seconds": {
             step: statistics.median(values) for step, values in airflow_samples.items()
+        },
+        "postgres_airflow_steps_median_seconds": {
+            step: statistics.median(values) for step, values in postgres_samples.items()
         },
         "peak_rss_mib": peak_rss,
         "samples": samples,
