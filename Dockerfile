@@ -17,6 +17,9 @@ RUN pip install --require-hashes -r ${DISRUPTIONS_PROJECT}/requirements.lock
 # The PostgreSQL engine's extra (dbt-postgres), so the image runs either engine.
 COPY --chown=airflow:0 requirements-postgres.lock ${DISRUPTIONS_PROJECT}/requirements-postgres.lock
 RUN pip install --require-hashes -r ${DISRUPTIONS_PROJECT}/requirements-postgres.lock
+# Celery workers (docker-compose.celery.yml).
+COPY --chown=airflow:0 requirements-celery.lock ${DISRUPTIONS_PROJECT}/requirements-celery.lock
+RUN pip install --require-hashes -r ${DISRUPTIONS_PROJECT}/requirements-celery.lock
 
 COPY --chown=airflow:0 pyproject.toml README.md ${DISRUPTIONS_PROJECT}/
 COPY --chown=airflow:0 disruptions ${DISRUPTIONS_PROJECT}/disruptions

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DISRUPTIONS_HOME ?= $(CURDIR)/data
 
-.PHONY: help venv venv-postgres system-deps demo test lint format bench fuzz clean
+.PHONY: help venv venv-postgres venv-celery system-deps demo test lint format bench fuzz clean
 
 help:
 	@echo "make demo   - generate the national sample and run the nightly pipeline through Airflow"
@@ -30,6 +30,14 @@ $(BIN)/.postgres-installed: requirements-postgres.lock $(BIN)/.installed
 
 venv-postgres: $(BIN)/.postgres-installed
 
+# Airflow's Celery executor (celery, the provider, redis's client), hash-pinned; for the
+# docker-compose.celery.yml topology and its bare-metal test.
+$(BIN)/.celery-installed: requirements-celery.lock $(BIN)/.installed
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements-celery.lock
+	touch $@
+
+venv-celery: $(BIN)/.celery-installed
+
 # Debian packages the end-to-end tests use for real: PostgreSQL (the docker-compose
 # topology without Docker) and Chromium (the report rendered in a real browser).
 system-deps:
@@ -46,7 +54,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: venv venv-postgres system-deps lint
+test: venv venv-postgres venv-celery system-deps lint
 	$(BIN)/python -m pytest
 
 # The property tests of tests/fuzz with the `fuzz` Hypothesis profile: 400 examples of

@@ -133,3 +133,44 @@ def test_images_are_pinned_and_match_requirements(compose):
         r'requires-python = ">=3\.(\d+)', (PROJECT_ROOT / "pyproject.toml").read_text()
     )
     assert base.endswith(f"python3.{python.group(1)}")
+
+
+CELERY_OVERLAY = PROJECT_ROOT / "docker-compose.celery.yml"
+
+
+def test_the_celery_overlay_runs_two_workers_on_redis_and_the_postgres_engine(compose):
+    overlay = yaml.safe_load(CELERY_OVERLAY.read_text())
+    services = overlay["services"]
+    redis_image = services["redis"]["image"]
+    assert re.match(r"^redis:\d+\.\d+\.\d+-", redis_image), redis_image
+    workers = [
+        name for name, service in services.items() if "celery worker" in str(service.get("command"))
+    ]
+    assert len(workers) == 2
+    for name in workers:
+        assert services[name]["extends"] == {
+            "file": "docker-compose.yml",
+            "service": "airflow-scheduler",
+        }
+        assert "healthcheck" in services[name]
+    # Every Airflow service of the base file, and the workers, switch executor and engine.
+    for name in [*AIRFLOW_SERVICES, "airflow-init", "disruptions-cli", *workers]:
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
+        assert env["DISRUPTIONS_ENGINE"] == "postgres"
+        for key, value in env.items():
+            if SECRET_NAME.search(key) or "URL" in key or "BACKEND" in key:
+                for reference in re.findall(r"\$\{[^}]+\}", str(value)):
+                    assert SAFE_REFERENCE.match(reference), f"{name}: {key} has a default"
+    init = PROJECT_ROOT / "deploy" / "postgres-init" / "10-warehouse.sh"
+    assert init.stat().st_mode & 0o111, "the init script must be executable"
+    assert "CREATEROLE" in init.read_text() and "SUPERUSER" not in init.read_text()
+    required = set(re.findall(r"\$\{([A-Z0-9_]+):\?", CELERY_OVERLAY.read_text()))
+    listed = {
+        line.split("=", 1)[0]
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert required <= listed, required - listed
+    assert "requirements-celery.lock" in DOCKERFILE.read_text()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -105,7 +107,16 @@ def query(url: str, sql: str, params=()) -> list[tuple]:
         con.close()
 
 
-def test_scheduler_with_local_executor_on_postgres_runs_the_nightly_dag(settings, tmp_path):
+RUN_TYPES = "SELECT run_type FROM dag_run"
+EXECUTORS = "SELECT DISTINCT executor FROM task_instance"
+
+
+def scheduled_night(
+    settings, tmp_path: Path, executor: str, extra_env: dict, workers: dict
+) -> dict:
+    """Start the api-server, then the scheduler, the dag-processor and `workers`, on a
+    throwaway metadata cluster; wait for the DAG's real scheduled run; return what the
+    metadata says about it."""
     from disruptions.synth import generate_feeds
 
     generate_feeds(settings.landing, ocgs=30, disruptions=300, layout="single")
@@ -117,7 +128,7 @@ def test_scheduler_with_local_executor_on_postgres_runs_the_nightly_dag(settings
             **os.environ,
             "AIRFLOW_HOME": str(airflow_home),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__EXECUTOR": executor,
             "AIRFLOW__CORE__PARALLELISM": "2",
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -131,11 +142,12 @@ def test_scheduler_with_local_executor_on_postgres_runs_the_nightly_dag(settings
             "DISRUPTIONS_HOME": str(settings.home),
             "DISRUPTIONS_LANDING": str(settings.landing),
             "DISRUPTIONS_TASK_RETRIES": "0",
+            **extra_env(metadata_url),
         }
         subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
         log_dir = tmp_path / "service-logs"
         log_dir.mkdir()
-        # The api-server first: LocalExecutor's task processes report to its execution API.
+        # The api-server first: task processes report to its execution API.
         with services(
             {"api-server": [AIRFLOW, "api-server", "--port", str(api_port), "--workers", "1"]},
             env,
@@ -151,6 +163,7 @@ def test_scheduler_with_local_executor_on_postgres_runs_the_nightly_dag(settings
             commands = {
                 "scheduler": [AIRFLOW, "scheduler"],
                 "dag-processor": [AIRFLOW, "dag-processor"],
+                **workers,
             }
             with services(commands, env, log_dir) as processes:
                 processes = {**api_server, **processes}
@@ -166,22 +179,95 @@ def test_scheduler_with_local_executor_on_postgres_runs_the_nightly_dag(settings
                     return rows and rows[0][0] in ("success", "failed") and rows[0][0]
 
                 state = wait_for(finished, RUN_TIMEOUT_SECONDS, "the DAG run", processes, log_dir)
-                tasks = dict(
-                    query(
-                        metadata_url,
-                        "SELECT task_id, state FROM task_instance "
-                        "WHERE dag_id = 'disruptions_nightly'",
-                    )
-                )
-                run_types = {row[0] for row in query(metadata_url, "SELECT run_type FROM dag_run")}
-                executors = {
-                    row[0]
-                    for row in query(metadata_url, "SELECT DISTINCT executor FROM task_instance")
+                return {
+                    "state": state,
+                    "tasks": dict(
+                        query(
+                            metadata_url,
+                            "SELECT task_id, state FROM task_instance "
+                            "WHERE dag_id = 'disruptions_nightly'",
+                        )
+                    ),
+                    "run_types": {
+                        row[0] for row in query(metadata_url, "SELECT run_type FROM dag_run")
+                    },
+                    "executors": {
+                        row[0]
+                        for row in query(
+                            metadata_url, "SELECT DISTINCT executor FROM task_instance"
+                        )
+                    },
+                    "logs": {name: (log_dir / f"{name}.log").read_text() for name in commands},
                 }
-    assert state == "success", tasks
-    assert set(tasks.values()) == {"success"}
-    assert len(tasks) == len(STEPS)
-    assert run_types == {"scheduled"}
-    assert executors <= {None, "LocalExecutor"}
+
+
+def test_scheduler_with_local_executor_on_postgres_runs_the_nightly_dag(settings, tmp_path):
+    night = scheduled_night(settings, tmp_path, "LocalExecutor", lambda _: {}, {})
+    assert night["state"] == "success", night["tasks"]
+    assert set(night["tasks"].values()) == {"success"}
+    assert len(night["tasks"]) == len(STEPS)
+    assert night["run_types"] == {"scheduled"}
+    assert night["executors"] <= {None, "LocalExecutor"}
     assert settings.published_path.exists()
+    assert settings.report_path.exists()
+
+
+@pytest.mark.skipif(
+    not shutil.which("redis-server"), reason="redis-server missing: make system-deps"
+)
+def test_two_celery_workers_run_the_nightly_dag_on_the_postgres_engine(settings, tmp_path):
+    """The docker-compose `celery` profile without Docker: Redis as the broker, PostgreSQL
+    for Airflow's metadata and as the warehouse engine, two Celery workers."""
+    redis_port = postgres_server.free_port()
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    warehouse_url: dict[str, str] = {}
+
+    def celery_and_engine(metadata_url: str) -> dict:
+        # The warehouse beside the metadata, in its own database, written by a login
+        # that is no superuser, as in a real deployment.
+        password = os.urandom(12).hex()
+        admin = psycopg2.connect(metadata_url.replace("postgresql+psycopg2://", "postgresql://"))
+        admin.autocommit = True
+        admin.cursor().execute(f"CREATE ROLE pipeline LOGIN CREATEROLE PASSWORD '{password}'")
+        admin.cursor().execute("CREATE DATABASE disruptions OWNER pipeline")
+        admin.close()
+        port = metadata_url.rsplit(":", 1)[1].split("/")[0]
+        warehouse_url["url"] = f"postgresql://pipeline:{password}@127.0.0.1:{port}/disruptions"
+        return {
+            "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "AIRFLOW__CELERY__RESULT_BACKEND": "db+"
+            + metadata_url.replace("postgresql+psycopg2://", "postgresql://"),
+            "DISRUPTIONS_ENGINE": "postgres",
+            "DISRUPTIONS_POSTGRES_URL": warehouse_url["url"],
+        }
+
+    workers = {
+        f"worker-{n}": [AIRFLOW, "celery", "worker", "--concurrency", "1"]
+        + ["--celery-hostname", f"worker{n}@%h", "--without-mingle", "--without-gossip"]
+        for n in (1, 2)
+    }
+    try:
+        night = scheduled_night(settings, tmp_path, "CeleryExecutor", celery_and_engine, workers)
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
+    assert night["state"] == "success", night["tasks"]
+    assert set(night["tasks"].values()) == {"success"}
+    assert len(night["tasks"]) == len(STEPS)
+    assert night["executors"] <= {None, "CeleryExecutor"}
+    for worker in workers:
+        assert " ready." in night["logs"][worker], f"{worker} never came up"
+    # Every task ran once, on one of the two workers.
+    executed = re.findall(
+        r"Executing workload in Celery: .*?task_id='(\w+)'",
+        "\n".join(night["logs"][worker] for worker in workers),
+    )
+    assert sorted(executed) == sorted(STEPS)
+    # The engine, not a DuckDB file, holds what was published.
+    assert not settings.published_path.exists()
     assert settings.report_path.exists()
