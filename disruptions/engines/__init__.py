@@ -57,11 +57,12 @@ class Engine(Protocol):
         """Publish the marts for readers atomically; return where."""
 
     def open_published(
-        self, rocu: str | None = None
+        self, rocu: str | None = None, named_in: str | None = None
     ) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """The published marts as a reader sees them (a ROCU's rows only with `rocu`),
         as a DuckDB connection with schemas marts, audit and reference, and no access
-        to any file."""
+        to any file. `named_in` (a query's text) lets an engine that must copy the
+        tables bring only those the text names."""
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -75,10 +76,10 @@ def engine_for(settings: Settings) -> Engine:
 
 
 def open_published(
-    settings: Settings, rocu: str | None = None
+    settings: Settings, rocu: str | None = None, named_in: str | None = None
 ) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
     """What every reader (query, export, explain, report) opens."""
-    return engine_for(settings).open_published(rocu)
+    return engine_for(settings).open_published(rocu, named_in)
 
 
 __all__ = ["Engine", "engine_for", "open_published"]

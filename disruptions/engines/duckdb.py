@@ -52,8 +52,9 @@ class DuckDBEngine:
         return str(publish_marts(self.settings, run_id))
 
     def open_published(
-        self, rocu: str | None = None
+        self, rocu: str | None = None, named_in: str | None = None
     ) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        # The published file holds every table already; nothing to choose.
         from disruptions.serve.published import open_published_file
 
         return open_published_file(self.settings, rocu)

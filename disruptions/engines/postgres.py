@@ -410,14 +410,19 @@ class PostgresEngine:
 
     # --- the read side --------------------------------------------------------------------
     @contextmanager
-    def open_published(self, rocu: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def open_published(
+        self, rocu: str | None = None, named_in: str | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """With `named_in`, only the published tables whose names occur in that text
+        as words are copied (all of them when it names none: SHOW TABLES, say), so a
+        query of the summary does not wait for every claim to be copied."""
         code = checked_rocu_code(rocu.strip().upper()) if rocu is not None else None
         with self.connect() as pg, self._scratch() as tmp:
             if code:
                 self._become_regional_reader(pg, code)
             duck = duckdb.connect()
             try:
-                copy_publication(pg, duck, tmp)
+                copy_publication(pg, duck, tmp, named_in)
                 duck.execute("SET enable_external_access = false")
                 duck.execute("SET lock_configuration = true")
                 yield duck
@@ -477,8 +482,11 @@ def copy_from_duckdb(duck, pg, select: str, parameters: dict, target: str, tmp: 
     return count
 
 
-def copy_publication(pg, duck: duckdb.DuckDBPyConnection, tmp: Path) -> None:
-    """Copy every published table the connection's role may read into `duck`.
+def copy_publication(
+    pg, duck: duckdb.DuckDBPyConnection, tmp: Path, named_in: str | None = None
+) -> None:
+    """Copy every published table the connection's role may read into `duck` (only
+    those named in `named_in`, when it names any).
 
     Each table is read in its own statement; if a publication is swapped in meanwhile
     (audit.publication changed), the copy starts again, so the result is one
@@ -492,6 +500,10 @@ def copy_publication(pg, duck: duckdb.DuckDBPyConnection, tmp: Path) -> None:
             "WHERE table_schema = ANY(%s) ORDER BY 1, 2",
             [list(PUBLISHED_SCHEMAS)],
         ).fetchall()
+        if named_in is not None:
+            words = {word.lower() for word in re.findall(r"\w+", named_in)}
+            named = [(schema, table) for schema, table in tables if table.lower() in words]
+            tables = named or tables
         for schema in PUBLISHED_SCHEMAS:
             duck.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
             duck.execute(f"CREATE SCHEMA {schema}")

@@ -38,7 +38,7 @@ def export_mart(
         raise UserError(
             f"unknown export format {output_format!r}; use one of {', '.join(EXPORT_FORMATS)}"
         )
-    with open_published(settings) as con:
+    with open_published(settings, named_in=mart) as con:
         marts = list_marts(con)
         # The name only reaches SQL as the catalog's own spelling of an existing table.
         matches = [name for name in marts if name == mart.strip()]

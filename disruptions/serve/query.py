@@ -81,7 +81,7 @@ def run_query(
             f"unknown output format {output_format!r}; use one of {', '.join(OUTPUT_FORMATS)}"
         )
     text = resolve_sql(sql)
-    with open_published(settings, rocu) as con:
+    with open_published(settings, rocu, named_in=text) as con:
         check_read_only(con, text)
         try:
             cursor = con.execute(text)

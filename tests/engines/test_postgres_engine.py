@@ -29,7 +29,8 @@ from disruptions.engines.postgres import (
     PostgresEngine,
     regional_role,
 )
-from disruptions.reference import read_reference
+from disruptions.publish.marts import PUBLISHED_AUDIT_TABLES
+from disruptions.reference import SEEDS, read_reference
 
 pytestmark = [
     pytest.mark.slow,
@@ -406,3 +407,25 @@ def test_the_dbt_unit_tests_pass_on_postgres(warehouse, monkeypatch):
     result = run_dbt(settings, "test", "--select", "test_type:unit")
     summary = [line for line in result.stdout.splitlines() if "Done. PASS=" in line]
     assert summary and " ERROR=0 " in summary[0] and "PASS=0 " not in summary[0], summary
+
+
+def test_a_query_reads_the_same_answer_copying_only_the_tables_it_names(warehouse, monkeypatch):
+    from disruptions.serve.query import run_query
+
+    sql = (
+        "SELECT rocu, count(*), sum(net_disruption_score) FROM marts.ocg_disruption_summary "
+        "GROUP BY rocu ORDER BY rocu"
+    )
+    on_duckdb = run_query(load_settings(home=warehouse.duck_home), sql, "csv")
+    settings = warehouse.settings(monkeypatch)
+    assert run_query(settings, sql, "csv") == on_duckdb
+    with open_published(settings, named_in=sql) as con:
+        copied = con.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+        ).fetchall()
+    assert copied == [("marts.ocg_disruption_summary",)]
+    # A query that names no published table (SHOW ALL TABLES, say) gets every table.
+    listed = run_query(settings, "SELECT count(*) FROM information_schema.tables", "csv")
+    # The marts, the seeds, the public audit tables, the batch status and the publication.
+    every_table = len(PUBLIC_MARTS) + len(SEEDS) + len(PUBLISHED_AUDIT_TABLES) + 2
+    assert listed.splitlines()[-1] == str(every_table)
