@@ -283,9 +283,15 @@ class PostgresEngine:
             rocus = read_reference(duck).rocus
             audit_plan = public_audit_plan(duck)
             self.ensure_roles(pg, rocus)
+            # What a failed or interrupted publication left, and the previous one's tables
+            # if a reader held them past the last publication.
             for schema in PUBLISHED_SCHEMAS:
                 pg.execute(f"DROP SCHEMA IF EXISTS {schema}__next CASCADE")
-                pg.execute(f"DROP SCHEMA IF EXISTS {schema}__old CASCADE")
+                if not _drop_old_schema(pg, schema):
+                    raise PipelineError(
+                        f"publish: a reader has held {schema}__old (the publication before "
+                        f"last) for over {SWAP_LOCK_TIMEOUT}; the live marts are unchanged"
+                    )
             marts = self._build_marts(pg)
             with pg.transaction():
                 for schema in PUBLISHED_SCHEMAS:
@@ -404,9 +410,11 @@ class PostgresEngine:
                     pg.execute(f"ALTER SCHEMA {schema} RENAME TO {schema}__old")
                 pg.execute(f"ALTER SCHEMA {schema}__next RENAME TO {schema}")
         # Separately: dropping waits for readers still on the old tables, and must not
-        # hold up the new publication meanwhile.
+        # hold up the new publication meanwhile. A reader slower than the timeout keeps
+        # them until the next publication.
         for schema in PUBLISHED_SCHEMAS:
-            pg.execute(f"DROP SCHEMA IF EXISTS {schema}__old CASCADE")
+            if not _drop_old_schema(pg, schema):
+                log.warning("postgres: %s__old is still being read; dropped next time", schema)
 
     # --- the read side --------------------------------------------------------------------
     @contextmanager
@@ -453,6 +461,19 @@ class PostgresEngine:
             yield folder
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _drop_old_schema(pg, schema: str) -> bool:
+    """Drop `<schema>__old`, waiting at most SWAP_LOCK_TIMEOUT for its readers."""
+    import psycopg
+
+    try:
+        with pg.transaction():
+            pg.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+            pg.execute(f"DROP SCHEMA IF EXISTS {schema}__old CASCADE")
+    except psycopg.errors.LockNotAvailable:
+        return False
+    return True
 
 
 def ensure_table_like(duck, pg, select: str, parameters: dict, target: str) -> None:
