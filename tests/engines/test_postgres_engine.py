@@ -429,3 +429,31 @@ def test_a_query_reads_the_same_answer_copying_only_the_tables_it_names(warehous
     # The marts, the seeds, the public audit tables, the batch status and the publication.
     every_table = len(PUBLIC_MARTS) + len(SEEDS) + len(PUBLISHED_AUDIT_TABLES) + 2
     assert listed.splitlines()[-1] == str(every_table)
+
+
+def test_a_reader_holding_the_old_publication_does_not_hold_up_the_new(warehouse, monkeypatch):
+    """A reader in a long transaction on the live marts: publication still swaps the new
+    ones in, leaves the old tables to that reader, and the next publication drops them."""
+    from disruptions.engines import postgres
+
+    monkeypatch.setattr(postgres, "SWAP_LOCK_TIMEOUT", "1s")
+    engine = PostgresEngine(warehouse.settings(monkeypatch))
+    password = create_login(warehouse.port, "slow_reader", READER_ROLE)
+    old_schema = "SELECT count(*) FROM pg_namespace WHERE nspname = 'marts__old'"
+    with (
+        psycopg.connect(warehouse.url("slow_reader", password)) as reader,
+        psycopg.connect(warehouse.writer_url, autocommit=True) as writer,
+    ):
+        # Not autocommit: the reader's transaction keeps its lock on the tables it read.
+        reader.execute("SELECT count(*) FROM marts.ocg_disruption_summary").fetchone()
+        started = time.monotonic()
+        engine.publish("while-someone-reads")
+        assert time.monotonic() - started < 30
+        live = writer.execute("SELECT run_id FROM audit.publication").fetchone()
+        assert live == ("while-someone-reads",)
+        assert writer.execute(old_schema).fetchone() == (1,)
+        # The reader's next statement reads the new publication, without an error.
+        assert reader.execute("SELECT count(*) FROM marts.ocg_disruption_summary").fetchone()
+        reader.rollback()
+        engine.publish("after-the-reader")
+        assert writer.execute(old_schema).fetchone() == (0,)
