@@ -44,7 +44,8 @@ class DuckDBEngine:
         return open_warehouse(self.settings)
 
     def published_location(self) -> str:
-        return str(self.settings.published_path)
+        path = self.settings.published_path
+        return f"{path}" + ("" if path.exists() else "  (not written yet)")
 
     def publish(self, run_id: str) -> str:
         from disruptions.publish.marts import publish_marts

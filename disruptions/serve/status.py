@@ -254,13 +254,15 @@ def _where(path: Path) -> str:
 
 
 def _outputs_section(settings: Settings) -> str:
+    from disruptions.engines import engine_for
+
     return "\n".join(
         [
             "Where things are:",
             f"  report:          {_where(settings.report_path)}",
             f"  load validation: {_where(settings.data_docs_dir / 'index.html')}",
             f"  dbt docs:        {_where(settings.dbt_docs_dir / 'index.html')}",
-            f"  published marts: {_where(settings.published_path)}",
+            f"  published marts: {engine_for(settings).published_location()}",
             f"  logs:            {_where(settings.logs_dir)}",
         ]
     )
