@@ -206,24 +206,24 @@ class PostgresEngine:
                     pg.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
                 pg.execute(
                     "CREATE TABLE IF NOT EXISTS ledger.engine_batches (batch_id bigint PRIMARY "
-                    "KEY, feed text NOT NULL, rows_loaded bigint NOT NULL, "
+                    "KEY, feed text NOT NULL, sha256 text NOT NULL, rows_loaded bigint NOT NULL, "
                     "loaded_at timestamp NOT NULL DEFAULT now(), run_id text)"
                 )
                 # One loader at a time; a second waits for the first to commit.
                 pg.execute("LOCK TABLE ledger.engine_batches IN EXCLUSIVE MODE")
-                present = {b for (b,) in pg.execute("SELECT batch_id FROM ledger.engine_batches")}
-                batches = [
-                    row
-                    for row in duck.execute(
-                        "SELECT batch_id, feed, rows_loaded FROM audit.load_batches "
-                        "WHERE status IN ('loaded', 'held') AND feed IN ('disruptions', "
-                        "'ocg_assessments') ORDER BY batch_id"
-                    ).fetchall()
-                    if row[0] not in present
-                ]
+                present = dict(
+                    pg.execute("SELECT batch_id, sha256 FROM ledger.engine_batches").fetchall()
+                )
+                ledger = duck.execute(
+                    "SELECT batch_id, feed, sha256, rows_loaded FROM audit.load_batches "
+                    "WHERE status IN ('loaded', 'held') AND feed IN ('disruptions', "
+                    "'ocg_assessments') ORDER BY batch_id"
+                ).fetchall()
+                _refuse_another_ledger(present, ledger)
+                batches = [row for row in ledger if row[0] not in present]
                 for feed in RAW_FEEDS:
-                    ids = [batch_id for batch_id, batch_feed, _ in batches if batch_feed == feed]
-                    expected = sum(rows for _, batch_feed, rows in batches if batch_feed == feed)
+                    ids = [batch_id for batch_id, batch_feed, _, _ in batches if batch_feed == feed]
+                    expected = sum(rows for _, batch_feed, _, rows in batches if batch_feed == feed)
                     copied = self._copy_feed(duck, pg, feed, ids, tmp) if ids else 0
                     if copied != expected:
                         raise PipelineError(
@@ -233,9 +233,9 @@ class PostgresEngine:
                     loaded["rows"] += copied
                 with pg.cursor() as cursor:
                     cursor.executemany(
-                        "INSERT INTO ledger.engine_batches (batch_id, feed, rows_loaded, run_id) "
-                        "VALUES (%s, %s, %s, %s)",
-                        [(batch_id, feed, rows, run_id) for batch_id, feed, rows in batches],
+                        "INSERT INTO ledger.engine_batches "
+                        "(batch_id, feed, sha256, rows_loaded, run_id) VALUES (%s, %s, %s, %s, %s)",
+                        [(*batch, run_id) for batch in batches],
                     )
                 for table in LEDGER_TABLES:
                     select = f"SELECT * FROM audit.{table}"
@@ -248,6 +248,7 @@ class PostgresEngine:
         return loaded
 
     def _copy_feed(self, duck, pg, feed: str, batch_ids: list[int], tmp: Path) -> int:
+        """Copy the rows of `batch_ids` of one feed; return how many."""
         columns = [
             name
             for (name,) in duck.execute(
@@ -461,6 +462,20 @@ class PostgresEngine:
             yield folder
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _refuse_another_ledger(present: dict[int, str], ledger: list[tuple]) -> None:
+    """A batch id the warehouse holds must be the same file as in the control plane's
+    ledger. If the working file was lost and started again, its batch ids would restart
+    at 1 and name other files: loading on would skip them silently."""
+    for batch_id, _feed, sha256, _rows in ledger:
+        if batch_id in present and present[batch_id] != sha256:
+            raise PipelineError(
+                f"the PostgreSQL warehouse holds batch {batch_id} from another ledger (another "
+                "working file?): it was loaded from a different file than this ledger's batch "
+                f"{batch_id}. Nothing loaded; point DISRUPTIONS_HOME at the warehouse's own "
+                "working file, or load into an empty database"
+            )
 
 
 def _drop_old_schema(pg, schema: str) -> bool:

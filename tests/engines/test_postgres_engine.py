@@ -457,3 +457,36 @@ def test_a_reader_holding_the_old_publication_does_not_hold_up_the_new(warehouse
         reader.rollback()
         engine.publish("after-the-reader")
         assert writer.execute(old_schema).fetchone() == (0,)
+
+
+def test_a_warehouse_loaded_from_another_ledger_is_refused(
+    warehouse, reference_template, tmp_path, monkeypatch
+):
+    """Two working files whose batch ids name different files (a lost working file
+    started again, say) cannot both load into one warehouse: the second is refused
+    rather than have its batches silently skipped as already there."""
+    import shutil
+
+    from disruptions.errors import PipelineError
+    from disruptions.ingest import ingest_landing
+    from disruptions.synth import generate_feeds
+
+    with superuser(warehouse.port) as admin:
+        admin.execute("CREATE DATABASE two_ledgers OWNER disruptions_writer")
+    url = warehouse.url("disruptions_writer", warehouse.writer_password, "two_ledgers")
+    monkeypatch.setenv("DISRUPTIONS_ENGINE", "postgres")
+    monkeypatch.setenv("DISRUPTIONS_POSTGRES_URL", url)
+    monkeypatch.setenv("DISRUPTIONS_LANDING_SETTLE_SECONDS", "0")
+    engines = []
+    for seed in (1, 2):
+        home = tmp_path / f"home-{seed}"
+        home.mkdir()
+        shutil.copyfile(reference_template / "warehouse.duckdb", home / "warehouse.duckdb")
+        shutil.copytree(reference_template / "dbt_target", home / "dbt_target")
+        generate_feeds(home / "landing", ocgs=20, disruptions=100, seed=seed, layout="single")
+        settings = load_settings(home=home)
+        ingest_landing(settings, f"run-{seed}")
+        engines.append(PostgresEngine(settings))
+    assert engines[0].load_validated_batches("first", postgres_date())["batches"] == 2
+    with pytest.raises(PipelineError, match="batch 1 from another ledger"):
+        engines[1].load_validated_batches("second", postgres_date())
