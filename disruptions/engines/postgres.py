@@ -429,8 +429,12 @@ class PostgresEngine:
         with self.connect() as pg, self._scratch() as tmp:
             if code:
                 self._become_regional_reader(pg, code)
-            duck = duckdb.connect()
+            # A file in the private scratch folder rather than memory: the claim versions
+            # alone are 10M rows at national scale, and a file lets DuckDB spill to disk
+            # beyond its memory limit.
+            duck = duckdb.connect(str(tmp / "published.duckdb"))
             try:
+                duck.execute("SET memory_limit = ?", [self.settings.duckdb_memory_limit])
                 copy_publication(pg, duck, tmp, named_in)
                 duck.execute("SET enable_external_access = false")
                 duck.execute("SET lock_configuration = true")
