@@ -24,7 +24,9 @@
 {# audit.run_context (declared and tested as a source in staging/__sources.yml); in the
    ledger schema on PostgreSQL. #}
 {% macro run_context_relation() -%}
-    {{ api.Relation.create(database=target.database, schema=ledger_schema(), identifier='run_context') }}
+    {#- Spark's catalogue has no database level above the schema. -#}
+    {%- set database = none if target.type == 'spark' else target.database -%}
+    {{ api.Relation.create(database=database, schema=ledger_schema(), identifier='run_context') }}
 {%- endmacro %}
 
 {# The first instant after the as_of day: versions recorded before it are knowable. #}

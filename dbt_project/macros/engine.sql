@@ -33,3 +33,46 @@
 {% macro duckdb__type_double() -%}double{%- endmacro %}
 {% macro spark__type_double() -%}double{%- endmacro %}
 {% macro trino__type_double() -%}double{%- endmacro %}
+
+{# One row (table_schema, table_name, column_name) per column called `column` in a table
+   or view of the given schemas (dbt's own, without any engine prefix). #}
+{% macro columns_named(column, schemas) -%}
+    {{ return(adapter.dispatch('columns_named', 'disruptions')(column, schemas)) }}
+{%- endmacro %}
+
+{% macro default__columns_named(column, schemas) -%}
+select table_schema, table_name, column_name
+from information_schema.columns
+where lower(column_name) = '{{ column | lower }}'
+  and lower(table_schema) in (
+    {%- for schema in schemas %}'{{ build_schema_prefix() }}{{ schema }}'{{ ", " if not loop.last }}{% endfor -%}
+  )
+{%- endmacro %}
+
+{# Spark has no information_schema: ask the catalog about every model and seed dbt built
+   in those schemas. #}
+{% macro spark__columns_named(column, schemas) -%}
+    {%- set found = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type in ('model', 'seed', 'snapshot') and node.schema in schemas -%}
+            {%- set relation = adapter.get_relation(
+                database=node.database, schema=node.schema, identifier=node.alias) -%}
+            {%- if relation is not none -%}
+                {%- for col in adapter.get_columns_in_relation(relation)
+                    if col.name | lower == column | lower -%}
+                    {%- do found.append((node.schema, node.alias, col.name)) -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+select table_schema, table_name, column_name
+from (
+    select cast(null as string) as table_schema, cast(null as string) as table_name,
+        cast(null as string) as column_name
+    {%- for schema, table, name in found %}
+    union all select '{{ schema }}', '{{ table }}', '{{ name }}'
+    {%- endfor %}
+) as found_columns
+where column_name is not null
+{%- endmacro %}

@@ -23,5 +23,5 @@
   engine loads into `ledger` (the published `audit` schema is the readers').
 #}
 {% macro ledger_schema() -%}
-    {{- 'ledger' if target.type == 'postgres' else 'audit' -}}
+    {{- 'ledger' if target.type in ('postgres', 'spark') else 'audit' -}}
 {%- endmacro %}

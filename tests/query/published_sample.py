@@ -32,6 +32,7 @@ from disruptions.publish.atomic import write_published_file
 from disruptions.publish.marts import PUBLISHED_AUDIT_TABLES
 from disruptions.publish.regions import regional_plan
 from disruptions.reference import SEEDS, read_reference
+from disruptions.serve.glossary import contract_type
 from disruptions.warehouse import AUDIT_DDL
 
 AS_OF = date(2026, 6, 30)
@@ -66,9 +67,16 @@ def _add_months(day: date, months: int) -> date:
 
 
 def seed_column_types() -> dict[str, dict[str, str]]:
-    """Each seed's column types, as _reference_seeds.yml gives them to dbt."""
+    """Each seed's column types, as _reference_seeds.yml gives them to dbt on DuckDB (the
+    per-engine type vars at the project's defaults)."""
     seeds = yaml.safe_load(REFERENCE_SEEDS_YAML.read_text(encoding="utf-8"))["seeds"]
-    return {seed["name"]: dict(seed["config"]["column_types"]) for seed in seeds}
+    return {
+        seed["name"]: {
+            column: contract_type(declared)
+            for column, declared in seed["config"]["column_types"].items()
+        }
+        for seed in seeds
+    }
 
 
 # --- the facts ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@
 #}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_where_supported(),
         incremental_strategy='delete+insert',
         unique_key='disruption_id',
         on_schema_change='fail'

@@ -16,7 +16,7 @@
 #}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_where_supported(),
         incremental_strategy='delete+insert',
         unique_key='ocg_id',
         on_schema_change='fail'
