@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DISRUPTIONS_HOME ?= $(CURDIR)/data
 
-.PHONY: help venv venv-postgres venv-celery system-deps demo test lint format bench fuzz clean
+.PHONY: help venv venv-postgres venv-celery venv-spark system-deps demo test lint format bench fuzz clean
 
 help:
 	@echo "make demo   - generate the national sample and run the nightly pipeline through Airflow"
@@ -38,6 +38,16 @@ $(BIN)/.celery-installed: requirements-celery.lock $(BIN)/.installed
 
 venv-celery: $(BIN)/.celery-installed
 
+# The spark engine's dbt (dbt-spark and pyspark, with Spark's jars), hash-pinned, in a
+# virtualenv of its own: Great Expectations misbehaves beside pyspark (requirements-spark.in).
+SPARK_VENV := .venv-spark
+$(SPARK_VENV)/bin/.installed: requirements-spark.lock $(BIN)/.installed
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(BIN)/uv pip install --quiet --python $(SPARK_VENV)/bin/python --require-hashes -r requirements-spark.lock
+	touch $@
+
+venv-spark: $(SPARK_VENV)/bin/.installed
+
 # Debian packages the end-to-end tests use for real: PostgreSQL (the docker-compose
 # topology without Docker) and Chromium (the report rendered in a real browser).
 system-deps:
@@ -54,16 +64,19 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: venv venv-postgres venv-celery system-deps lint
-	$(BIN)/python -m pytest
+# Two workers, one per core, each running whole test modules (their module fixtures, such
+# as a night on a Spark cluster, are built once): most tests wait on subprocesses, servers
+# and JVMs, so the second worker nearly halves the wall time.
+test: venv venv-postgres venv-celery venv-spark system-deps lint
+	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 # The property tests of tests/fuzz with the `fuzz` Hypothesis profile: 400 examples of
 # ingest and validation, 25 whole nights (about an hour on 2 cores).
 fuzz: venv system-deps
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/fuzz -p no:cacheprovider
 
-bench: venv
-	$(BIN)/python -m benchmarks.run --rows $${BENCH_ROWS:-1000000}
+bench: venv venv-postgres venv-spark system-deps
+	$(BIN)/python -m benchmarks.run --rows $${BENCH_ROWS:-1000000} $${BENCH_ARGS:-}
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,10 +80,12 @@ PUBLIC_MARTS = (
 )
 FILE_FORMATS = (".csv", ".parquet", ".jsonl")
 # Where the warehouse lives (DISRUPTIONS_ENGINE, SPEC section 7; disruptions/engines/).
-# An engine not built yet is refused rather than silently replaced by DuckDB, which would
-# leave an operator believing the national warehouse had been loaded.
+# Anything else is refused rather than silently replaced by DuckDB, which would leave an
+# operator believing the national warehouse had been loaded.
 ENGINES = ("duckdb", "postgres", "spark")
-BUILT_ENGINES = ("duckdb", "postgres")
+# DISRUPTIONS_SPARK_MASTER: a local session (local, local[N], local[*]) or a cluster's
+# master URL (spark://host:port, yarn, k8s://...).
+SPARK_MASTER = re.compile(r"local(\[(\d+|\*)\])?|spark://[A-Za-z0-9.\-]+:\d+|yarn|k8s://\S+")
 
 
 def checked_engine(value: str | None) -> str:
@@ -92,11 +95,6 @@ def checked_engine(value: str | None) -> str:
     if engine not in ENGINES:
         raise UserError(
             f"DISRUPTIONS_ENGINE={value!r} is not an engine: choose one of {', '.join(ENGINES)}"
-        )
-    if engine not in BUILT_ENGINES:
-        raise UserError(
-            f"DISRUPTIONS_ENGINE={engine}: this release runs on {' and '.join(BUILT_ENGINES)}; "
-            f"the {engine} engine is not built yet (docs/deployment.md)"
         )
     return engine
 
@@ -163,6 +161,14 @@ class Settings:
     # DISRUPTIONS_POSTGRES_URL, postgresql://user:password@host:port/db: the pipeline's
     # writer on the postgres engine (engines/postgres.py). Never printed.
     postgres_url: str | None = field(default=None, repr=False)
+    # DISRUPTIONS_SPARK_MASTER and DISRUPTIONS_SPARK_WAREHOUSE_DIR (engines/spark.py). The
+    # folder must be the same path on every machine of a cluster (a shared file system).
+    spark_master: str = "local[2]"
+    spark_warehouse_dir: Path | None = None
+    # DISRUPTIONS_SPARK_DBT: the dbt that has the Spark adapter. It lives in a virtualenv
+    # of its own (requirements-spark.in); by default the product's virtualenv's name plus
+    # "-spark", beside it (.venv-spark for .venv, as `make venv-spark` makes it).
+    spark_dbt: Path | None = None
     alert_delivery: DeliveryPolicy = DeliveryPolicy()
     # Who `release` and `discard` record as the deciding steward (default: the login name).
     steward: str | None = None
@@ -263,6 +269,26 @@ def _postgres_url(engine: str) -> str | None:
     return url
 
 
+def _spark_dbt() -> Path:
+    configured = os.environ.get("DISRUPTIONS_SPARK_DBT", "").strip()
+    if configured:
+        return Path(configured)
+    venv = Path(sys.executable).parent.parent
+    return venv.with_name(venv.name + "-spark") / "bin" / "dbt"
+
+
+def _spark_master() -> str:
+    master = os.environ.get("DISRUPTIONS_SPARK_MASTER", "").strip() or "local[2]"
+    if not SPARK_MASTER.fullmatch(master):
+        from disruptions.errors import UserError
+
+        raise UserError(
+            f"DISRUPTIONS_SPARK_MASTER={master[:80]!r} is not a Spark master: use local[N] "
+            "or spark://host:port"
+        )
+    return master
+
+
 def load_settings(home: str | Path | None = None, landing: str | Path | None = None) -> Settings:
     """Build settings from the environment; explicit arguments win over it."""
     home_path = Path(home or os.environ.get("DISRUPTIONS_HOME") or "data").resolve()
@@ -290,6 +316,11 @@ def load_settings(home: str | Path | None = None, landing: str | Path | None = N
         smtp=smtp,
         engine=engine,
         postgres_url=_postgres_url(engine),
+        spark_master=_spark_master() if engine == "spark" else "local[2]",
+        spark_warehouse_dir=Path(
+            os.environ.get("DISRUPTIONS_SPARK_WAREHOUSE_DIR") or home_path / "spark"
+        ).resolve(),
+        spark_dbt=_spark_dbt(),
         webhook_url=os.environ.get("DISRUPTIONS_ALERT_WEBHOOK_URL") or None,
         alert_delivery=DeliveryPolicy(
             attempts=max(1, _env_int("DISRUPTIONS_ALERT_RETRY_ATTEMPTS", 3)),

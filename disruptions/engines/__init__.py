@@ -8,7 +8,10 @@ builds, tests and publishes the marts:
 
 - `duckdb` (engines/duckdb.py): the working file itself; published files for readers;
 - `postgres` (engines/postgres.py): the shared national warehouse; batches copied in by
-  COPY, published by a schema swap, readers as roles with row-level security per ROCU.
+  COPY, published by a schema swap, readers as roles with row-level security per ROCU;
+- `spark` (engines/spark.py): the distributed engine; batches landed as immutable Parquet
+  files that dbt-spark registers as tables, marts published as the embedded engine's
+  DuckDB files, so readers start no JVM.
 
 Every step asks `engine_for(settings)` for the pieces that differ: loading the batches,
 the dbt target, where dbt built a model, the connection the build checks read, the
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from datetime import date
+from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
@@ -30,6 +34,9 @@ class Engine(Protocol):
     name: str
     # The output of dbt_project/profiles.yml that builds on this engine.
     dbt_target: str
+
+    def dbt_executable(self) -> Path:
+        """The dbt that has this engine's adapter."""
 
     def dbt_environment(self) -> dict[str, str]:
         """Environment variables dbt's profile reads for this engine (connection details)."""
@@ -70,6 +77,10 @@ def engine_for(settings: Settings) -> Engine:
         from disruptions.engines.postgres import PostgresEngine
 
         return PostgresEngine(settings)
+    if settings.engine == "spark":
+        from disruptions.engines.spark import SparkEngine
+
+        return SparkEngine(settings)
     from disruptions.engines.duckdb import DuckDBEngine
 
     return DuckDBEngine(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -19,6 +20,11 @@ class DuckDBEngine:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    def dbt_executable(self) -> Path:
+        from disruptions.transform.dbt import dbt_executable
+
+        return dbt_executable()
 
     def dbt_environment(self) -> dict[str, str]:
         return {

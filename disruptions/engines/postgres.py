@@ -167,6 +167,11 @@ class PostgresEngine:
                 + " ".join(str(error).split())[:300]
             ) from None
 
+    def dbt_executable(self) -> Path:
+        from disruptions.transform.dbt import dbt_executable
+
+        return dbt_executable()
+
     def dbt_environment(self) -> dict[str, str]:
         from psycopg.conninfo import conninfo_to_dict
 

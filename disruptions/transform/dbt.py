@@ -123,7 +123,7 @@ def run_dbt(
     log_dir = settings.logs_dir / "dbt"
     log_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        str(dbt_executable()),
+        str(engine.dbt_executable()),
         "--no-use-colors",
         *args,
         "--target",

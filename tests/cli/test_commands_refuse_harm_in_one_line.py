@@ -156,7 +156,10 @@ def test_a_read_only_home_can_be_read_and_writers_refuse_in_one_line(readable_by
 @pytest.mark.parametrize(
     ("settings", "fragment"),
     [
-        ({"DISRUPTIONS_ENGINE": "spark"}, "spark: this release runs on duckdb and postgres"),
+        (
+            {"DISRUPTIONS_ENGINE": "spark", "DISRUPTIONS_SPARK_MASTER": "mesos://m:5050"},
+            "DISRUPTIONS_SPARK_MASTER='mesos://m:5050' is not a Spark master",
+        ),
         (
             {"DISRUPTIONS_ENGINE": "oracle"},
             "is not an engine: choose one of duckdb, postgres, spark",
@@ -168,7 +171,7 @@ def test_a_read_only_home_can_be_read_and_writers_refuse_in_one_line(readable_by
         ),
     ],
 )
-def test_an_engine_not_built_is_refused_rather_than_replaced_by_duckdb(cli, settings, fragment):
+def test_a_wrong_engine_setting_is_refused_rather_than_replaced_by_duckdb(cli, settings, fragment):
     # An operator who asked for the national warehouse must not get a local DuckDB file
     # instead and believe the night was loaded there.
     completed = cli("run", env=settings)

@@ -7,19 +7,25 @@ error or a mix; a crash mid-load leaves no partial batch; the dbt unit tests pas
 
 from __future__ import annotations
 
-import math
-import os
 import secrets
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import duckdb
 import postgres_server  # tests/ is on sys.path
 import psycopg
 import pytest
+from engine_parity import (
+    AS_OF,
+    CLI,
+    EngineSample,
+    assert_same_rows,
+    columns,
+    engine_env,
+    rows,
+    run_night,
+)
 
 from disruptions.config import PUBLIC_MARTS, load_settings
 from disruptions.engines import open_published
@@ -37,34 +43,27 @@ pytestmark = [
     pytest.mark.skipif(not postgres_server.PG_BIN, reason=postgres_server.MISSING),
 ]
 
-CLI = str(Path(sys.executable).with_name("disruptions"))
-AS_OF = "2026-11-15"
 REGION = "EMSOU"
 
 
 class Warehouse:
     """The server, the writer's URL, and the two homes the sample was run in."""
 
-    def __init__(self, port: int, writer_password: str, root: Path) -> None:
+    def __init__(self, port: int, writer_password: str, sample: EngineSample) -> None:
         self.port = port
         self.writer_password = writer_password
         self.writer_url = self.url("disruptions_writer", writer_password)
-        self.root = root
-        self.landing = root / "landing"
-        self.duck_home = root / "duckdb-home"
-        self.pg_home = root / "postgres-home"
+        self.landing = sample.landing
+        self.duck_home = sample.duck_home
+        self.pg_home = sample.root / "postgres-home"
 
     def url(self, user: str, password: str, dbname: str = "disruptions") -> str:
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{dbname}"
 
     def env(self, engine: str) -> dict[str, str]:
-        env = os.environ.copy()
-        env["DISRUPTIONS_LANDING_SETTLE_SECONDS"] = "0"
-        env.pop("DISRUPTIONS_POSTGRES_URL", None)
-        env["DISRUPTIONS_ENGINE"] = engine
         if engine == "postgres":
-            env["DISRUPTIONS_POSTGRES_URL"] = self.writer_url
-        return env
+            return engine_env(engine, DISRUPTIONS_POSTGRES_URL=self.writer_url)
+        return engine_env(engine)
 
     def settings(self, monkeypatch):
         monkeypatch.setenv("DISRUPTIONS_ENGINE", "postgres")
@@ -88,8 +87,7 @@ def create_login(port: int, role: str, member_of: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Warehouse:
-    root = tmp_path_factory.mktemp("postgres-engine")
+def warehouse(engine_sample) -> Warehouse:
     with postgres_server.postgres_cluster(superuser="admin") as port:
         # The pipeline's writer: no superuser, as in a real deployment; it may create the
         # reader roles.
@@ -97,46 +95,9 @@ def warehouse(tmp_path_factory) -> Warehouse:
         with superuser(port) as admin:
             admin.execute(f"CREATE ROLE disruptions_writer LOGIN CREATEROLE PASSWORD '{password}'")
             admin.execute("CREATE DATABASE disruptions OWNER disruptions_writer")
-        warehouse = Warehouse(port, password, root)
-        subprocess.run(
-            [CLI, "generate", "--out", str(warehouse.landing), "--ocgs", "300"]
-            + ["--disruptions", "3000", "--with-bad-input", "--end-date", "2026-10-31"],
-            check=True,
-            capture_output=True,
-        )
-        for engine, home in (("duckdb", warehouse.duck_home), ("postgres", warehouse.pg_home)):
-            run = subprocess.run(
-                [CLI, "run", "--home", str(home), "--landing", str(warehouse.landing)]
-                + ["--as-of", AS_OF],
-                env=warehouse.env(engine),
-                capture_output=True,
-                text=True,
-            )
-            assert run.returncode == 0, f"{engine} run failed:\n{run.stdout}\n{run.stderr}"
+        warehouse = Warehouse(port, password, engine_sample)
+        run_night(warehouse.pg_home, warehouse.landing, warehouse.env("postgres"))
         yield warehouse
-
-
-def rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
-    return sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-
-
-def columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple]:
-    return con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [schema, table],
-    ).fetchall()
-
-
-def assert_same_rows(expected: list[tuple], actual: list[tuple], what: str) -> None:
-    """Equal value for value; floats within 1e-9 relative (SPEC section 7)."""
-    assert len(actual) == len(expected), what
-    for want, got in zip(expected, actual, strict=True):
-        for a, b in zip(want, got, strict=True):
-            if isinstance(a, float) and isinstance(b, float):
-                assert math.isclose(a, b, rel_tol=1e-9), f"{what}: {want} != {got}"
-            else:
-                assert a == b, f"{what}: {want} != {got}"
 
 
 def test_the_same_sample_gives_the_same_marts_on_postgres_as_on_duckdb(warehouse, monkeypatch):
