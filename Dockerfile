@@ -21,6 +21,21 @@ RUN pip install --require-hashes -r ${DISRUPTIONS_PROJECT}/requirements-postgres
 COPY --chown=airflow:0 requirements-celery.lock ${DISRUPTIONS_PROJECT}/requirements-celery.lock
 RUN pip install --require-hashes -r ${DISRUPTIONS_PROJECT}/requirements-celery.lock
 
+# The spark engine's dbt (dbt-spark, pyspark with Spark's jars, about 0.5 GB) and Java 17,
+# only with --build-arg WITH_SPARK=true. A virtualenv of its own: Great Expectations
+# misbehaves beside pyspark (requirements-spark.in).
+ARG WITH_SPARK=false
+ENV DISRUPTIONS_SPARK_DBT=/opt/disruptions-spark/bin/dbt
+COPY --chown=airflow:0 requirements-spark.lock ${DISRUPTIONS_PROJECT}/requirements-spark.lock
+USER root
+RUN if [ "$WITH_SPARK" = "true" ]; then \
+      apt-get update -qq && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless \
+      && rm -rf /var/lib/apt/lists/* \
+      && python -m venv /opt/disruptions-spark \
+      && /opt/disruptions-spark/bin/pip install --require-hashes -r ${DISRUPTIONS_PROJECT}/requirements-spark.lock \
+      && chown -R airflow:0 /opt/disruptions-spark; \
+    fi
+USER airflow
 COPY --chown=airflow:0 pyproject.toml README.md ${DISRUPTIONS_PROJECT}/
 COPY --chown=airflow:0 disruptions ${DISRUPTIONS_PROJECT}/disruptions
 COPY --chown=airflow:0 dags ${DISRUPTIONS_PROJECT}/dags

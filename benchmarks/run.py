@@ -34,8 +34,9 @@ from benchmarks.chart import render_chart
 from disruptions.ingest.discovery import TIMESTAMP_TRUST_SECONDS
 
 REPO = Path(__file__).resolve().parent.parent
-# The tests' throwaway PostgreSQL cluster (Debian's server binaries), shared with them.
+# The tests' throwaway PostgreSQL cluster and Spark standalone cluster, shared with them.
 sys.path.insert(0, str(REPO / "tests"))
+import spark_cluster  # noqa: E402
 from postgres_server import MISSING, PG_BIN  # noqa: E402
 
 AS_OF = date(2026, 10, 31)
@@ -252,6 +253,11 @@ def main() -> None:
         action="store_true",
         help="skip the whole run on the postgres engine (needs PostgreSQL's server binaries)",
     )
+    parser.add_argument(
+        "--skip-spark",
+        action="store_true",
+        help="skip the whole run on the spark engine (needs make venv-spark and Java)",
+    )
     args = parser.parse_args()
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -266,13 +272,28 @@ def main() -> None:
         peak_rss[phase] = max(peak_rss.get(phase, 0.0), rss)
         print(f"  {phase:<18} {seconds:8.2f}s  {rss:8.0f} MiB", flush=True)
 
-    postgres_samples: dict[str, list[float]] = {}
+    engine_samples: dict[str, dict[str, list[float]]] = {"postgres": {}, "spark": {}}
+
+    def record_engine_night(engine: str, home: Path, seconds: float, rss: float) -> None:
+        record(f"airflow_run_{engine}", seconds, rss)
+        steps = airflow_steps(home)
+        steps["outside the tasks"] = seconds - sum(steps.values())
+        for step, step_seconds in steps.items():
+            engine_samples[engine].setdefault(step, []).append(step_seconds)
+
     with contextlib.ExitStack() as stack:
-        postgres = None
+        postgres = spark_master = None
         if not (args.skip_postgres or args.skip_airflow):
             if not PG_BIN:
                 raise SystemExit(f"{MISSING}, or pass --skip-postgres")
             postgres = stack.enter_context(postgres_warehouse())
+        if not (args.skip_spark or args.skip_airflow):
+            if not spark_cluster.AVAILABLE:
+                raise SystemExit(f"{spark_cluster.MISSING}, or pass --skip-spark")
+            # A standalone master and a worker with both cores, as in the tests.
+            spark_master = stack.enter_context(
+                spark_cluster.spark_cluster(args.data_dir / "spark-cluster", memory="6g")
+            )
         for rep in range(1, args.reps + 1):
             print(f"repetition {rep}/{args.reps}", flush=True)
             for floor in FLOORS:
@@ -288,22 +309,24 @@ def main() -> None:
                 steps["outside the tasks"] = seconds - sum(steps.values())
                 for step, step_seconds in steps.items():
                     airflow_samples.setdefault(step, []).append(step_seconds)
-            if postgres is None:
-                continue
-            # The same whole night on the postgres engine, in a fresh database.
-            url = postgres(f"bench_{rep}")
-            pg_home = fresh_home(args.data_dir, "home-postgres")
-            seconds, rss = measure_rss(
-                "airflow_run",
-                pg_home,
-                landing,
-                env={"DISRUPTIONS_ENGINE": "postgres", "DISRUPTIONS_POSTGRES_URL": url},
-            )
-            record("airflow_run_postgres", seconds, rss)
-            steps = airflow_steps(pg_home)
-            steps["outside the tasks"] = seconds - sum(steps.values())
-            for step, step_seconds in steps.items():
-                postgres_samples.setdefault(step, []).append(step_seconds)
+            if postgres is not None:
+                # The same whole night on the postgres engine, in a fresh database.
+                url = postgres(f"bench_{rep}")
+                pg_home = fresh_home(args.data_dir, "home-postgres")
+                env = {"DISRUPTIONS_ENGINE": "postgres", "DISRUPTIONS_POSTGRES_URL": url}
+                seconds, rss = measure_rss("airflow_run", pg_home, landing, env=env)
+                record_engine_night("postgres", pg_home, seconds, rss)
+            if spark_master is not None:
+                # And on the spark engine, on the cluster, with a fresh warehouse folder.
+                spark_home = fresh_home(args.data_dir, "home-spark")
+                env = {
+                    "DISRUPTIONS_ENGINE": "spark",
+                    "DISRUPTIONS_SPARK_MASTER": spark_master,
+                    "DISRUPTIONS_SPARK_EXECUTOR_MEMORY": "4g",
+                    "DISRUPTIONS_SPARK_DRIVER_MEMORY": "2g",
+                }
+                seconds, rss = measure_rss("airflow_run", spark_home, landing, env=env)
+                record_engine_night("spark", spark_home, seconds, rss)
 
     medians = {phase: statistics.median(values) for phase, values in samples.items()}
     floor = medians["floor_query"]
@@ -326,8 +349,12 @@ def main() -> None:
         "airflow_steps_median_seconds": {
             step: statistics.median(values) for step, values in airflow_samples.items()
         },
-        "postgres_airflow_steps_median_seconds": {
-            step: statistics.median(values) for step, values in postgres_samples.items()
+        **{
+            f"{engine}_airflow_steps_median_seconds": {
+                step: statistics.median(values) for step, values in steps.items()
+            }
+            for engine, steps in engine_samples.items()
+            if steps
         },
         "peak_rss_mib": peak_rss,
         "samples": samples,
