@@ -46,6 +46,13 @@ from typing import Any
 import duckdb
 
 from disruptions.config import Settings, checked_rocu_code
+from disruptions.engines.control_plane import (
+    LEDGER_TABLES,
+    RAW_FEEDS,
+    batches_to_load,
+    quote_ident,
+    raw_feed_select,
+)
 from disruptions.errors import PipelineError, UserError
 from disruptions.warehouse import open_warehouse
 
@@ -55,11 +62,6 @@ READER_ROLE = "disruptions_reader"
 REGIONAL_READER_ROLE = "disruptions_regional_reader"
 PUBLISHED_SCHEMAS = ("marts", "audit", "reference")
 BUILD_SCHEMA_PREFIX = "build_"  # dbt_project/macros/generate_schema_name.sql
-RAW_FEEDS = ("disruptions", "ocg_assessments")
-# The control plane's ledger tables dbt reads (staging/__sources.yml, source `audit`).
-LEDGER_TABLES = ("load_batches", "batch_decisions", "run_context")
-# Columns the shared warehouse never receives: sent as NULL.
-NEVER_COPIED = {"rationale"}
 # How long publication waits for a reader's lock before giving up (it then fails, and
 # the previous publication stays live).
 SWAP_LOCK_TIMEOUT = "60s"
@@ -102,10 +104,6 @@ _DECIMAL = re.compile(r"DECIMAL\((\d+),(\d+)\)")
 def regional_role(rocu: str) -> str:
     # ROCU codes are capitals, digits and underscores (config.ROCU_CODE): a safe name.
     return f"disruptions_region_{checked_rocu_code(rocu).lower()}"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def quote_literal(value: str) -> str:
@@ -219,11 +217,7 @@ class PostgresEngine:
                 present = dict(
                     pg.execute("SELECT batch_id, sha256 FROM ledger.engine_batches").fetchall()
                 )
-                ledger = duck.execute(
-                    "SELECT batch_id, feed, sha256, rows_loaded FROM audit.load_batches "
-                    "WHERE status IN ('loaded', 'held') AND feed IN ('disruptions', "
-                    "'ocg_assessments') ORDER BY batch_id"
-                ).fetchall()
+                ledger = batches_to_load(duck)
                 _refuse_another_ledger(present, ledger)
                 batches = [row for row in ledger if row[0] not in present]
                 for feed in RAW_FEEDS:
@@ -254,19 +248,8 @@ class PostgresEngine:
 
     def _copy_feed(self, duck, pg, feed: str, batch_ids: list[int], tmp: Path) -> int:
         """Copy the rows of `batch_ids` of one feed; return how many."""
-        columns = [
-            name
-            for (name,) in duck.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
-                [feed],
-            ).fetchall()
-        ]
-        select = "SELECT " + ", ".join(
-            f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}" if c in NEVER_COPIED else quote_ident(c)
-            for c in columns
-        )
-        select += f" FROM raw.{feed} WHERE list_contains($batch_ids, batch_id)"
+        select = raw_feed_select(duck, feed)
+        select += " WHERE list_contains($batch_ids, batch_id)"
         parameters = {"batch_ids": batch_ids}
         ensure_table_like(duck, pg, select, parameters, f"raw.{feed}")
         return copy_from_duckdb(duck, pg, select, parameters, f"raw.{feed}", tmp)

@@ -41,24 +41,22 @@ from typing import Any
 import duckdb
 
 from disruptions.config import PUBLIC_MARTS, Settings
+from disruptions.engines.control_plane import (
+    LEDGER_TABLES,
+    RAW_FEEDS,
+    batches_to_load,
+    quote_ident,
+    raw_feed_select,
+)
 from disruptions.errors import PipelineError, UserError
 from disruptions.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
 
-RAW_FEEDS = ("disruptions", "ocg_assessments")
-# The control plane's ledger tables dbt reads (staging/__sources.yml, source `audit`).
-LEDGER_TABLES = ("load_batches", "batch_decisions", "run_context")
 # The landed tables' schemas, as macros/spark.sql registers them (ledger_schema()).
 RAW_SCHEMA, LEDGER_SCHEMA = "raw", "ledger"
-# Columns the landed files never receive: written as NULL.
-NEVER_COPIED = {"rationale"}
 SCHEMA_CARRIER = "empty.parquet"
 BATCH_FILE = re.compile(r"batch-(?P<batch_id>\d+)-(?P<sha256>[0-9a-f]{16})\.parquet")
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _sql_path(path: Path) -> str:
@@ -129,15 +127,11 @@ class SparkEngine:
         loaded = {"batches": 0, "rows": 0}
         with open_warehouse(self.settings) as duck:
             write_run_context(duck, run_id, as_of)
-            ledger = duck.execute(
-                "SELECT batch_id, feed, sha256, rows_loaded FROM audit.load_batches "
-                "WHERE status IN ('loaded', 'held') AND feed IN ('disruptions', "
-                "'ocg_assessments') ORDER BY batch_id"
-            ).fetchall()
+            ledger = batches_to_load(duck)
             for feed in RAW_FEEDS:
                 folder = self.landed / RAW_SCHEMA / feed
                 folder.mkdir(parents=True, exist_ok=True)
-                select = self._raw_select(duck, feed)
+                select = raw_feed_select(duck, feed)
                 self._write_file(duck, f"{select} WHERE false", folder / SCHEMA_CARRIER, 0)
                 present = self.landed_batches(feed)
                 for batch_id, batch_feed, sha256, rows in ledger:
@@ -166,27 +160,6 @@ class SparkEngine:
                 self._write_file(duck, select, folder / "data.parquet", count)
         log.info("spark: landed %d batch(es), %d rows", loaded["batches"], loaded["rows"])
         return loaded
-
-    @staticmethod
-    def _raw_select(duck: duckdb.DuckDBPyConnection, feed: str) -> str:
-        columns = [
-            name
-            for (name,) in duck.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
-                [feed],
-            ).fetchall()
-        ]
-        return (
-            "SELECT "
-            + ", ".join(
-                f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}"
-                if c in NEVER_COPIED
-                else quote_ident(c)
-                for c in columns
-            )
-            + f" FROM raw.{feed}"
-        )
 
     @staticmethod
     def _write_file(duck: duckdb.DuckDBPyConnection, select: str, path: Path, rows: int) -> None:
