@@ -128,23 +128,24 @@ class SparkEngine:
         with open_warehouse(self.settings) as duck:
             write_run_context(duck, run_id, as_of)
             ledger = batches_to_load(duck)
+            present = {feed: self.landed_batches(feed) for feed in RAW_FEEDS}
+            # Every landed batch must be the ledger's file before anything is written.
+            for batch_id, feed, sha256, _ in ledger:
+                landed = present[feed].get(batch_id)
+                if landed is not None and landed != sha256[:16]:
+                    raise PipelineError(
+                        f"the Spark warehouse {self.root} holds batch {batch_id} from "
+                        "another file than the control plane's ledger says (was the "
+                        "working DuckDB file started again?): nothing loaded; land "
+                        "into an empty DISRUPTIONS_SPARK_WAREHOUSE_DIR"
+                    )
             for feed in RAW_FEEDS:
                 folder = self.landed / RAW_SCHEMA / feed
                 folder.mkdir(parents=True, exist_ok=True)
                 select = raw_feed_select(duck, feed)
                 self._write_file(duck, f"{select} WHERE false", folder / SCHEMA_CARRIER, 0)
-                present = self.landed_batches(feed)
                 for batch_id, batch_feed, sha256, rows in ledger:
-                    if batch_feed != feed:
-                        continue
-                    if batch_id in present:
-                        if present[batch_id] != sha256[:16]:
-                            raise PipelineError(
-                                f"the Spark warehouse {self.root} holds batch {batch_id} from "
-                                "another file than the control plane's ledger says (was the "
-                                "working DuckDB file started again?): nothing loaded; land "
-                                "into an empty DISRUPTIONS_SPARK_WAREHOUSE_DIR"
-                            )
+                    if batch_feed != feed or batch_id in present[feed]:
                         continue
                     name = f"batch-{batch_id}-{sha256[:16]}.parquet"
                     self._write_file(
