@@ -161,8 +161,9 @@ class Settings:
     # DISRUPTIONS_POSTGRES_URL, postgresql://user:password@host:port/db: the pipeline's
     # writer on the postgres engine (engines/postgres.py). Never printed.
     postgres_url: str | None = field(default=None, repr=False)
-    # DISRUPTIONS_SPARK_MASTER and DISRUPTIONS_SPARK_WAREHOUSE_DIR (engines/spark.py). The
-    # folder must be the same path on every machine of a cluster (a shared file system).
+    # DISRUPTIONS_SPARK_MASTER and DISRUPTIONS_SPARK_WAREHOUSE_DIR (engines/spark.py; unset,
+    # $DISRUPTIONS_HOME/spark). The folder must be the same path on every machine of a
+    # cluster (a shared file system).
     spark_master: str = "local[2]"
     spark_warehouse_dir: Path | None = None
     # DISRUPTIONS_SPARK_DBT: the dbt that has the Spark adapter. It lives in a virtualenv
@@ -269,6 +270,11 @@ def _postgres_url(engine: str) -> str | None:
     return url
 
 
+def _optional_path(variable: str) -> Path | None:
+    value = os.environ.get(variable, "").strip()
+    return Path(value).resolve() if value else None
+
+
 def _spark_dbt() -> Path:
     configured = os.environ.get("DISRUPTIONS_SPARK_DBT", "").strip()
     if configured:
@@ -317,9 +323,7 @@ def load_settings(home: str | Path | None = None, landing: str | Path | None = N
         engine=engine,
         postgres_url=_postgres_url(engine),
         spark_master=_spark_master() if engine == "spark" else "local[2]",
-        spark_warehouse_dir=Path(
-            os.environ.get("DISRUPTIONS_SPARK_WAREHOUSE_DIR") or home_path / "spark"
-        ).resolve(),
+        spark_warehouse_dir=_optional_path("DISRUPTIONS_SPARK_WAREHOUSE_DIR"),
         spark_dbt=_spark_dbt(),
         webhook_url=os.environ.get("DISRUPTIONS_ALERT_WEBHOOK_URL") or None,
         alert_delivery=DeliveryPolicy(
