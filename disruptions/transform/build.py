@@ -3,12 +3,13 @@
 Incremental state: int_disruption_current_versions re-ranks only the disruptions that
 gained a knowable version since its last build, and int_ocg_assessments_ranked only the
 OCGs that gained a knowable assessment, which is exact while `as_of` only moves forward
-and no batch stops counting. Each keeps the as_of and the counted batches of its feed in a
-state table (INCREMENTAL_MODELS). So a build runs `--full-refresh` when asked, or
-automatically when `as_of` is earlier than the previous build's (a backfill; kept in
-`<dbt_target_dir>/last_build.json` and in the state tables), a batch counted at the
-previous build no longer counts, or the previous build did not finish (its dbt run may
-have updated an incremental table but not its state).
+and no batch stops counting; fct_disruption_claims rebuilds only the disruptions that
+gained a version or have one in a batch whose standing changed. Each keeps the as_of and
+the batches it saw in a state table (INCREMENTAL_MODELS). So a build runs
+`--full-refresh` when asked, or automatically when `as_of` is earlier than the previous
+build's (a backfill; kept in `<dbt_target_dir>/last_build.json` and in the state tables),
+a batch counted at the previous build no longer counts, or the previous build did not
+finish (its dbt run may have updated an incremental table but not its state).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import dataclass
 from datetime import date
 
 from disruptions.config import Settings
@@ -35,11 +37,35 @@ log = logging.getLogger(__name__)
 
 
 LAST_BUILD_FILE = "last_build.json"
-# The incremental models that keep a build state, each with its state table (schema
-# intermediate); see _incremental_state_reason.
+
+
+@dataclass(frozen=True)
+class IncrementalModel:
+    """An incremental model that keeps a build state; see _incremental_state_reason."""
+
+    schema: str  # the model's schema; its state table is in schema intermediate
+    model: str
+    state: str
+    # The batches that every batch of the state must still be among (a WHERE clause on
+    # the batch-status model), as the model's own guard checks (macros/incremental_state).
+    kept_batches: str = "is_counted_in_marts"
+    kept_as: str = "counted"  # how a message names them
+
+
 INCREMENTAL_MODELS = (
-    ("int_disruption_current_versions", "int_disruption_current_versions_state"),
-    ("int_ocg_assessments_ranked", "int_ocg_assessments_ranked_state"),
+    IncrementalModel(
+        "intermediate", "int_disruption_current_versions", "int_disruption_current_versions_state"
+    ),
+    IncrementalModel(
+        "intermediate", "int_ocg_assessments_ranked", "int_ocg_assessments_ranked_state"
+    ),
+    IncrementalModel(
+        "marts",
+        "fct_disruption_claims",
+        "int_disruption_claims_state",
+        kept_batches="status IN ('loaded', 'held')",
+        kept_as="loaded or held",
+    ),
 )
 
 
@@ -62,31 +88,28 @@ def _write_last_build(settings: Settings, record: dict) -> None:
 def _incremental_state_reason(con, as_of: date, engine: Engine) -> str | None:
     """Why an incremental model (INCREMENTAL_MODELS) cannot be brought up to date incrementally.
 
-    Its incremental run is exact only when as_of has not moved back and every batch that
-    counted at its last build still counts (see the models' headers). `con` is the
+    Its incremental run is exact only when as_of has not moved back and every batch of
+    its state is still among its kept batches (see the models' headers). `con` is the
     engine's build-state connection, where dbt built the models.
     """
-    names = [name for pair in INCREMENTAL_MODELS for name in pair]
-    placeholders = ", ".join("?" for _ in names)
-    intermediate = engine.schema("intermediate")
     status_schema, status_table = BATCH_STATUS.split(".")
     batch_status = f"{engine.schema(status_schema)}.{status_table}"
+    intermediate = engine.schema("intermediate")
     tables = {
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            f"WHERE table_schema = ? AND table_name IN ({placeholders})",
-            [intermediate, *names],
+        (schema, name)
+        for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN (?, ?)",
+            [intermediate, engine.schema("marts")],
         ).fetchall()
     }
-    for model, state in INCREMENTAL_MODELS:
-        if model not in tables:
+    for incremental in INCREMENTAL_MODELS:
+        model, state = incremental.model, f"{intermediate}.{incremental.state}"
+        if (engine.schema(incremental.schema), model) not in tables:
             continue  # first build of this model: dbt builds it in full anyway
-        if state not in tables:
+        if (intermediate, incremental.state) not in tables:
             return f"the previous build left no state for {model}"
-        (previous_as_of,) = con.execute(
-            f"SELECT max(as_of_date) FROM {intermediate}.{state}"
-        ).fetchone()
+        (previous_as_of,) = con.execute(f"SELECT max(as_of_date) FROM {state}").fetchone()
         if previous_as_of is not None and as_of < previous_as_of:
             return (
                 f"as_of {as_of.isoformat()} is earlier than the previous build's "
@@ -95,16 +118,15 @@ def _incremental_state_reason(con, as_of: date, engine: Engine) -> str | None:
         lost = [
             batch_id
             for (batch_id,) in con.execute(
-                f"SELECT batch_id FROM {intermediate}.{state} "
-                "WHERE batch_id NOT IN "
-                f"(SELECT batch_id FROM {batch_status} WHERE is_counted_in_marts) "
+                f"SELECT batch_id FROM {state} WHERE batch_id NOT IN "
+                f"(SELECT batch_id FROM {batch_status} WHERE {incremental.kept_batches}) "
                 "ORDER BY batch_id LIMIT 5"
             ).fetchall()
         ]
         if lost:
             return (
-                f"batch(es) {', '.join(map(str, lost))} counted at the previous build of "
-                f"{model} but not now"
+                f"batch(es) {', '.join(map(str, lost))} {incremental.kept_as} at the "
+                f"previous build of {model} but not now"
             )
     return None
 

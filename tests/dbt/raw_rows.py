@@ -175,6 +175,22 @@ DISRUPTIONS_BATCH_4_DISCARDED: list[D] = [
         "approved",
     ),
 ]
+# Held at the first builds, discarded before the incremental one: an amendment of D5 that
+# never counts, whose rows must go from held_batch to discarded_batch.
+DISRUPTIONS_BATCH_10_HELD_THEN_DISCARDED: list[D] = [
+    (
+        "D5",
+        "B",
+        "2025-03-01",
+        "2025-03-20 10:00",
+        "major",
+        "protect",
+        "source_compromise",
+        "MPS",
+        "MPS",
+        "approved",
+    ),
+]
 # Amendments: D2 minor -> moderate; D7 withdrawn; D4 moderate -> major, recorded after AS_OF_1.
 DISRUPTIONS_BATCH_5: list[D] = [
     (
@@ -297,10 +313,12 @@ def load_initial_batches(con: duckdb.DuckDBPyConnection) -> None:
     insert_batch(con, 5, "disruptions", "loaded", DISRUPTIONS_BATCH_5)
     insert_batch(con, 6, "ocg_assessments", "loaded", ASSESSMENTS_BATCH_6)
     insert_batch(con, 8, "ocg_assessments", "held", ASSESSMENTS_BATCH_8_HELD)
+    insert_batch(con, 10, "disruptions", "held", DISRUPTIONS_BATCH_10_HELD_THEN_DISCARDED)
 
 
 def release_held_batches_and_load_new_ones(con: duckdb.DuckDBPyConnection) -> None:
-    """Release held batches 3 (disruptions) and 8 (assessments); load batches 7 and 9."""
+    """Release held batches 3 (disruptions) and 8 (assessments); load batches 7 and 9;
+    discard held batch 10."""
     for batch_id in (3, 8):
         con.execute(
             "UPDATE audit.load_batches SET status = 'loaded' WHERE batch_id = ?", [batch_id]
@@ -311,6 +329,9 @@ def release_held_batches_and_load_new_ones(con: duckdb.DuckDBPyConnection) -> No
         )
     insert_batch(con, 7, "disruptions", "loaded", DISRUPTIONS_BATCH_7)
     insert_batch(con, 9, "ocg_assessments", "loaded", ASSESSMENTS_BATCH_9)
+    con.execute(
+        "INSERT INTO audit.batch_decisions VALUES (10, 'discarded', now()::TIMESTAMP, 'steward')"
+    )
 
 
 # ---- answers, worked out by hand ------------------------------------------------------

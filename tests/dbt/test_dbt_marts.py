@@ -97,10 +97,14 @@ def pipeline(tmp_path_factory):
     stages["incremental"] = build_marts(settings, "run-3", raw_rows.AS_OF_2)
     # The SQL each incremental model compiled to in that build (read before the docs
     # generation below compiles the project again).
-    run_dir = settings.dbt_target_dir / "compiled" / "disruptions" / "models" / "intermediate"
+    run_dir = settings.dbt_target_dir / "compiled" / "disruptions" / "models"
     stages["incremental_sql"] = {
-        model: (run_dir / f"{model}.sql").read_text(encoding="utf-8")
-        for model in ("int_disruption_current_versions", "int_ocg_assessments_ranked")
+        model: (run_dir / folder / f"{model}.sql").read_text(encoding="utf-8")
+        for folder, model in (
+            ("intermediate", "int_disruption_current_versions"),
+            ("intermediate", "int_ocg_assessments_ranked"),
+            ("marts", "fct_disruption_claims"),
+        )
     }
     stages["marts_incremental"] = read_marts(settings.warehouse_path)
     stages["full_refresh"] = build_marts(
@@ -236,7 +240,7 @@ def test_claims_fact_gives_every_knowable_version_its_outcome(pipeline):
     assert at_2["D11"] == [("2025-04-02", 4, "discarded_batch")]
     assert at_2["D2"] == [("2025-02-16", 1, "superseded"), ("2025-05-01", 5, "counted")]
     assert [outcome for *_, outcome in at_2["D7"]] == ["superseded", "withdrawn"]
-    assert at_2["D5"] == [("2025-03-02", 1, "pending")]
+    assert at_2["D5"] == [("2025-03-02", 1, "pending"), ("2025-03-20", 10, "held_batch")]
     assert at_2["D8"] == [("2025-04-02", 1, "rejected")]
     assert [outcome for *_, outcome in at_2["D3"]] == ["counted"]  # impact none still counts
 
@@ -248,6 +252,8 @@ def test_claims_fact_gives_every_knowable_version_its_outcome(pipeline):
     final = claim_outcomes(pipeline["marts_incremental"]["fct_disruption_claims"])
     assert final["D1"] == [("2025-01-11", 1, "superseded"), ("2025-04-01", 3, "withdrawn")]
     assert final["D10"] == [("2025-04-02", 3, "counted")]
+    # Batch 10 discarded: its version of D5 changes outcome, and D5 still pends.
+    assert final["D5"] == [("2025-03-02", 1, "pending"), ("2025-03-20", 10, "discarded_batch")]
 
     rows = pipeline["marts_incremental"]["fct_disruption_claims"]
     superseded = [row for row in rows if row[13] == "superseded"]
@@ -492,6 +498,7 @@ def test_incremental_assessments_rerank_only_ocgs_that_gained_a_row(pipeline):
     # Both models really ran incrementally (delete+insert of the re-ranked keys only).
     assert "gained_a_version" in sql["int_disruption_current_versions"]
     assert "gained_a_row" in sql["int_ocg_assessments_ranked"]
+    assert "touched_disruptions" in sql["fct_disruption_claims"]
     warehouse = pipeline["settings"].warehouse_path
     summary = summary_by_ocg(pipeline["marts_incremental"]["ocg_disruption_summary"])
     assert summary["C"][3] == 25  # released batch 8: C re-assessed 2025-06-01

@@ -10,7 +10,34 @@
   Which version is current is int_disruption_current_versions' rule; this model only
   looks it up, and orders versions by the same claim_version_order to name the next one.
   rationale is never selected.
+
+  Incremental, because a full rebuild writes every version ever loaded every night. A
+  disruption's rows can only change when it gains a knowable version (a new batch, or
+  as_of moving past its recorded_at or disruption_date) or when one of its batches
+  changes standing (released, held, discarded): its current version, its outcomes and
+  its superseded_by all lie within the disruption. So only those disruptions are
+  rebuilt (delete+insert by disruption_id), and the other rows only get the new
+  as_of_date (the post-hook), which equals a full rebuild. What the last build saw is
+  int_disruption_claims_state; a build whose as_of moved back, or after a batch left the
+  warehouse's loaded and held ones, refuses to run incrementally (transform.build_marts
+  runs a full refresh instead).
 #}
+{{
+    config(
+        materialized=incremental_where_supported(),
+        incremental_strategy='delete+insert',
+        unique_key='disruption_id',
+        on_schema_change='fail',
+        post_hook="{{ refresh_as_of_date_of_kept_rows() }}"
+    )
+}}
+
+{%- set state = none %}
+{%- if is_incremental() %}
+    {%- set state = incremental_build_state(
+        this, 'int_disruption_claims_state', kept_batches=claims_state_batches()) %}
+{%- endif %}
+
 
 with batches as (
 
@@ -20,6 +47,62 @@ with batches as (
     where status in ('loaded', 'held')
 
 ),
+
+{%- set knowable %}
+        claims.recorded_at < {{ as_of_cutoff_timestamp() }}
+        and claims.disruption_date <= {{ as_of_date() }}
+{%- endset %}
+
+{%- if state is not none %}
+
+previous_as_of as (
+
+    select max(as_of_date) as as_of_date from {{ state }}
+
+),
+
+-- Batches whose standing is not what the previous build saw: new since, or released,
+-- held or discarded since.
+changed_batches as (
+
+    select batches.batch_id
+    from batches
+    where not exists (
+        select 1
+        from {{ state }} as previous
+        where previous.batch_id = batches.batch_id
+          and previous.batch_status = batches.batch_status
+          and previous.is_counted_in_marts = batches.is_counted_in_marts
+    )
+
+),
+
+-- Disruptions with a knowable version the previous build did not see as it is now.
+touched_disruptions as (
+
+    select claims.disruption_id
+    from {{ ref('stg_disruptions') }} as claims
+    inner join batches
+        on batches.batch_id = claims.batch_id
+    cross join previous_as_of
+    where {{ knowable }}
+      and (
+        previous_as_of.as_of_date is null
+        or claims.recorded_at
+            >= cast({{ dbt.dateadd('day', 1, 'previous_as_of.as_of_date') }}
+                as {{ dbt.type_timestamp() }})
+        or claims.disruption_date > previous_as_of.as_of_date
+      )
+    union
+    select claims.disruption_id
+    from {{ ref('stg_disruptions') }} as claims
+    inner join changed_batches
+        on changed_batches.batch_id = claims.batch_id
+    where {{ knowable }}
+
+),
+
+{%- endif %}
 
 versions as (
 
@@ -42,8 +125,10 @@ versions as (
     from {{ ref('stg_disruptions') }} as claims
     inner join batches
         on batches.batch_id = claims.batch_id
-    where claims.recorded_at < {{ as_of_cutoff_timestamp() }}
-      and claims.disruption_date <= {{ as_of_date() }}
+    where {{ knowable }}
+    {%- if state is not none %}
+      and claims.disruption_id in (select disruption_id from touched_disruptions)
+    {%- endif %}
 
 ),
 
