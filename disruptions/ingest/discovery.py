@@ -176,18 +176,42 @@ def fingerprint(path: Path) -> Fingerprint:
     The status is taken from the open handle before the first byte is read, so a change
     made at any point after it shows in `unchanged_since`.
     """
-    digest = hashlib.sha256()
-    size = newlines = 0
-    last_byte = b""
-    with open(path, "rb") as handle:
+    return open_for_fingerprint(path).read_all()
+
+
+@dataclass
+class OpenedForFingerprint:
+    """A file opened, with its status taken, before anything reads it: the loader starts
+    the file's load only after this, so that the status predates every byte it loads,
+    and hashes it (read_all) on another thread meanwhile."""
+
+    handle: object
+    status: FileStatus
+    taken_at_ns: int
+
+    def read_all(self) -> Fingerprint:
+        digest = hashlib.sha256()
+        size = newlines = 0
+        last_byte = b""
+        with self.handle as handle:
+            while chunk := handle.read(HASH_CHUNK_BYTES):
+                digest.update(chunk)
+                size += len(chunk)
+                newlines += chunk.count(b"\n")
+                last_byte = chunk[-1:]
+        return Fingerprint(
+            digest.hexdigest(), size, newlines, last_byte == b"\n", self.status, self.taken_at_ns
+        )
+
+
+def open_for_fingerprint(path: Path) -> OpenedForFingerprint:
+    handle = open(path, "rb")  # noqa: SIM115 (closed by read_all, on whichever thread)
+    try:
         taken_at_ns = time.time_ns()
-        status = FileStatus.of(os.fstat(handle.fileno()))
-        while chunk := handle.read(HASH_CHUNK_BYTES):
-            digest.update(chunk)
-            size += len(chunk)
-            newlines += chunk.count(b"\n")
-            last_byte = chunk[-1:]
-    return Fingerprint(digest.hexdigest(), size, newlines, last_byte == b"\n", status, taken_at_ns)
+        return OpenedForFingerprint(handle, FileStatus.of(os.fstat(handle.fileno())), taken_at_ns)
+    except BaseException:
+        handle.close()
+        raise
 
 
 def unchanged_since(path: Path, prints: Fingerprint) -> bool:

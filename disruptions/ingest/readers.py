@@ -49,8 +49,10 @@ class FileSource:
     # Added to record_number to give the provisional line number (the CSV header is line 1).
     header_lines: int
     # The records there would be if each took exactly one line (for parquet: the row count).
-    # Fewer records means some span lines, or blank lines were skipped.
-    one_per_line_records: int
+    # Fewer records means some span lines, or blank lines were skipped. For CSV and JSONL
+    # it comes from the file's line count, taken by its fingerprint (count_lines), which
+    # may still be running on another thread while the file loads.
+    one_per_line_records: int | None
     # The named parameters its SQL reads: the file's path, its column names as written.
     parameters: dict[str, object]
     warnings: list[str] = field(default_factory=list)
@@ -58,6 +60,12 @@ class FileSource:
     # only number records with row_number() OVER (): that window makes DuckDB read the
     # file on one thread. None when the reader numbers records for free (parquet).
     unnumbered_sql: str | None = None
+
+
+def count_lines(source: FileSource, physical_lines: int) -> None:
+    """Set a CSV or JSONL source's one_per_line_records from the file's line count."""
+    if source.one_per_line_records is None:
+        source.one_per_line_records = physical_lines - source.header_lines
 
 
 def file_parameters(path: Path) -> dict[str, str]:
@@ -143,7 +151,7 @@ def read_csv_header(path: Path) -> list[str]:
         raise UnreadableFile(f"the header row cannot be parsed as CSV: {error}") from None
 
 
-def csv_source(path: Path, feed: str, physical_lines: int) -> FileSource:
+def csv_source(path: Path, feed: str) -> FileSource:
     names = read_csv_header(path)
     positions, warnings = map_feed_columns(feed, names)
     # Positional names: the header is already known, and this keeps odd names out of SQL.
@@ -164,7 +172,7 @@ def csv_source(path: Path, feed: str, physical_lines: int) -> FileSource:
     return FileSource(
         relation("row_number() OVER ()"),
         1,
-        physical_lines - 1,
+        None,
         {**file_parameters(path), **_record_key_parameters(names)},
         warnings,
         unnumbered_sql=relation("CAST(NULL AS BIGINT)"),
@@ -179,9 +187,7 @@ def _jsonl_relation(numbered: bool = True) -> str:
     )
 
 
-def jsonl_source(
-    con: duckdb.DuckDBPyConnection, path: Path, feed: str, physical_lines: int
-) -> FileSource:
+def jsonl_source(con: duckdb.DuckDBPyConnection, path: Path, feed: str) -> FileSource:
     relation = _jsonl_relation()
     parameters = file_parameters(path)
     not_object = con.execute(
@@ -219,7 +225,7 @@ def jsonl_source(
     return FileSource(
         select_from(relation),
         0,
-        physical_lines,
+        None,
         parameters,
         warnings,
         unnumbered_sql=select_from(_jsonl_relation(numbered=False)),
@@ -263,12 +269,12 @@ def parquet_source(con: duckdb.DuckDBPyConnection, path: Path, feed: str) -> Fil
 
 
 def file_source(
-    con: duckdb.DuckDBPyConnection, path: Path, file_format: str, feed: str, physical_lines: int
+    con: duckdb.DuckDBPyConnection, path: Path, file_format: str, feed: str
 ) -> FileSource:
     if file_format == ".csv":
-        return csv_source(path, feed, physical_lines)
+        return csv_source(path, feed)
     if file_format == ".jsonl":
-        return jsonl_source(con, path, feed, physical_lines)
+        return jsonl_source(con, path, feed)
     if file_format == ".parquet":
         return parquet_source(con, path, feed)
     raise UnreadableFile(f"unsupported format {file_format!r}")

@@ -15,6 +15,7 @@ from disruptions.ingest import discovery as ingest_discovery
 from disruptions.ingest import ingest_landing
 from disruptions.ingest import loader as ingest_module
 from disruptions.ingest.discovery import fingerprint, unchanged_since
+from disruptions.warehouse import open_warehouse
 
 
 def ledger(query):
@@ -301,9 +302,9 @@ def test_old_files_are_recognised_by_their_status_and_not_read_again(
     assert [r.status for r in ingest().batches] == ["loaded"]
 
     hashed = []
-    real_fingerprint = ingest_module.fingerprint
+    real_open = ingest_module.open_for_fingerprint
     monkeypatch.setattr(
-        ingest_module, "fingerprint", lambda p: hashed.append(p.name) or real_fingerprint(p)
+        ingest_module, "open_for_fingerprint", lambda p: hashed.append(p.name) or real_open(p)
     )
     summary = ingest()
     assert summary.skipped == [("disruptions_2025.csv", "already in the ledger")]
@@ -315,3 +316,53 @@ def test_old_files_are_recognised_by_their_status_and_not_read_again(
     assert [r.status for r in ingest().batches] == ["loaded"]
     assert hashed == ["disruptions_2025.csv"]
     assert query("SELECT count(DISTINCT sha256) FROM audit.load_batches") == [(2,)]
+
+
+def test_a_new_file_is_loaded_while_it_is_hashed(land, ingest, query, monkeypatch):
+    # The hash waits until the load has read the file: were the file hashed first, the
+    # load would never start and the hash would give up waiting.
+    load_started = threading.Event()
+    waited = []
+    real_read_all = ingest_discovery.OpenedForFingerprint.read_all
+    real_file_source = ingest_module.file_source
+
+    def read_all_once_the_load_started(opened):
+        waited.append(load_started.wait(timeout=20))
+        return real_read_all(opened)
+
+    def file_source(*args):
+        load_started.set()
+        return real_file_source(*args)
+
+    monkeypatch.setattr(
+        ingest_discovery.OpenedForFingerprint, "read_all", read_all_once_the_load_started
+    )
+    monkeypatch.setattr(ingest_module, "file_source", file_source)
+    path = land("disruptions_2025.csv", csv_text(DISRUPTION_HEADER, disruption_row("D1")))
+    [result] = ingest().batches
+    assert (result.status, result.rows_loaded) == ("loaded", 1)
+    # (The check after the load hashes a just-written file once more.)
+    assert waited[0] is True
+    assert query("SELECT sha256 FROM audit.load_batches") == [(fingerprint(path).sha256,)]
+    assert query("SELECT line_number FROM raw.disruptions") == [(2,)]
+
+
+def test_bytes_found_loaded_only_by_the_hash_are_a_duplicate_and_nothing_is_kept(
+    settings, land, ingest, query
+):
+    content = csv_text(DISRUPTION_HEADER, disruption_row("D1"), disruption_row("D2"))
+    land("disruptions_a.csv", content)
+    ingest()
+    # Forget the first file's size, so the copy is not hashed first but loaded while it
+    # is hashed: the hash, checked before the load commits, must still find the original.
+    with open_warehouse(settings) as con:
+        con.execute("DELETE FROM audit.landing_file_status")
+    land("disruptions_b.csv", content)
+    [result] = ingest().batches
+    assert result.status == "duplicate_file"
+    assert result.message.startswith("same content as batch ")
+    assert query("SELECT count(*), count(DISTINCT batch_id) FROM raw.disruptions") == [(2, 1)]
+    assert [row[:4] for row in ledger(query)] == [
+        ("disruptions_a.csv", "loaded", 2, 2),
+        ("disruptions_b.csv", "duplicate_file", None, None),
+    ]
