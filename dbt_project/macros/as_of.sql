@@ -48,3 +48,17 @@
     {{ alias }}.recorded_at {{ direction }}, {{ alias }}.batch_id {{ direction }},
     {{ alias }}.line_number {{ direction }}
 {%- endmacro %}
+
+{# The last day of an effect window observed so far: its horizon date once as_of has
+   reached it, as_of until then (int_effect_at_anchor, and its rows kept incrementally). #}
+{% macro observed_until(horizon_date) -%}
+    case
+        when {{ horizon_date }} <= {{ as_of_date() }} then {{ horizon_date }}
+        else {{ as_of_date() }}
+    end
+{%- endmacro %}
+
+{# The effect horizons as text ("6,12"), as int_effect_at_anchor_state keeps them. #}
+{% macro effect_horizons_text() -%}
+    cast('{{ var("effect_horizons_months") | join(",") }}' as {{ var('type_string') }})
+{%- endmacro %}

@@ -50,12 +50,14 @@
 
 
 {#
-  After an incremental build of a mart, the rows it kept get the new as_of_date (the rows
-  it rebuilt have it already). Renders nothing on a full build.
+  After an incremental build, the rows it kept get the new as_of_date (the rows it
+  rebuilt have it already), and `also_set` (SQL assignments of other as_of-dependent
+  columns). Renders nothing on a full build.
 #}
-{% macro refresh_as_of_date_of_kept_rows() -%}
+{% macro refresh_as_of_date_of_kept_rows(also_set=none) -%}
     {%- if is_incremental() -%}
         update {{ this }} set as_of_date = {{ as_of_date() }}
+        {%- if also_set %}, {{ also_set }}{% endif %}
         where as_of_date <> {{ as_of_date() }}
     {%- endif -%}
 {%- endmacro %}
@@ -81,4 +83,50 @@ new_batches as (
     where batch_id not in (select previous.batch_id from {{ state }} as previous)
 
 ),
+{%- endmacro %}
+
+
+{#
+  The OCGs with a knowable assessment that was not knowable at the previous build: from a
+  batch that did not count then, or assessed after that build's as_of. A query, for a
+  CTE; expects the CTEs counted_batches and previous_build_ctes' previous_as_of and
+  new_batches. Everything int_ocg_assessments_ranked holds about an OCG, and every
+  assessment input of the effect rules, can only change for these OCGs.
+#}
+{% macro ocgs_that_gained_an_assessment() -%}
+    select assessments.ocg_id
+    from {{ ref('stg_ocg_assessments') }} as assessments
+    inner join counted_batches
+        on counted_batches.batch_id = assessments.batch_id
+    cross join previous_as_of
+    where assessments.assessed_on <= {{ as_of_date() }}
+      and (
+        previous_as_of.as_of_date is null
+        or assessments.assessed_on > previous_as_of.as_of_date
+      )
+    union
+    select assessments.ocg_id
+    from {{ ref('stg_ocg_assessments') }} as assessments
+    inner join new_batches
+        on new_batches.batch_id = assessments.batch_id
+    where assessments.assessed_on <= {{ as_of_date() }}
+{%- endmacro %}
+
+
+{#
+  After an incremental build of int_effect_at_anchor: the rows of anchors that are gone
+  (an OCG's only counted disruption withdrawn, say). delete+insert only replaces the
+  OCGs it measured again, and an OCG with no anchor left has no row to replace its old
+  ones. Renders nothing on a full build.
+#}
+{% macro delete_effect_rows_of_lost_anchors() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as kept
+        where not exists (
+            select 1
+            from {{ ref('int_effect_anchors') }} as anchors
+            where anchors.ocg_id = kept.ocg_id
+              and anchors.anchor_date = kept.anchor_date
+        )
+    {%- endif -%}
 {%- endmacro %}

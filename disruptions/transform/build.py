@@ -3,13 +3,14 @@
 Incremental state: int_disruption_current_versions re-ranks only the disruptions that
 gained a knowable version since its last build, and int_ocg_assessments_ranked only the
 OCGs that gained a knowable assessment, which is exact while `as_of` only moves forward
-and no batch stops counting; fct_disruption_claims rebuilds only the disruptions that
-gained a version or have one in a batch whose standing changed. Each keeps the as_of and
-the batches it saw in a state table (INCREMENTAL_MODELS). So a build runs
-`--full-refresh` when asked, or automatically when `as_of` is earlier than the previous
-build's (a backfill; kept in `<dbt_target_dir>/last_build.json` and in the state tables),
-a batch counted at the previous build no longer counts, or the previous build did not
-finish (its dbt run may have updated an incremental table but not its state).
+and no batch stops counting; int_effect_at_anchor measures again only the OCGs whose
+anchors or assessments changed or whose window closed; fct_disruption_claims rebuilds
+only the disruptions that gained a version or have one in a batch whose standing changed.
+Each keeps the as_of and the batches it saw in a state table (INCREMENTAL_MODELS). So a
+build runs `--full-refresh` when asked, or automatically when `as_of` is earlier than the
+previous build's (a backfill; kept in `<dbt_target_dir>/last_build.json` and in the state
+tables), a batch counted at the previous build no longer counts, or the previous build
+did not finish (its dbt run may have updated an incremental table but not its state).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ INCREMENTAL_MODELS = (
     IncrementalModel(
         "intermediate", "int_ocg_assessments_ranked", "int_ocg_assessments_ranked_state"
     ),
+    IncrementalModel("intermediate", "int_effect_at_anchor", "int_effect_at_anchor_state"),
     IncrementalModel(
         "marts",
         "fct_disruption_claims",

@@ -103,6 +103,7 @@ def pipeline(tmp_path_factory):
         for folder, model in (
             ("intermediate", "int_disruption_current_versions"),
             ("intermediate", "int_ocg_assessments_ranked"),
+            ("intermediate", "int_effect_at_anchor"),
             ("marts", "fct_disruption_claims"),
         )
     }
@@ -499,6 +500,7 @@ def test_incremental_assessments_rerank_only_ocgs_that_gained_a_row(pipeline):
     assert "gained_a_version" in sql["int_disruption_current_versions"]
     assert "gained_a_row" in sql["int_ocg_assessments_ranked"]
     assert "touched_disruptions" in sql["fct_disruption_claims"]
+    assert "touched_ocgs" in sql["int_effect_at_anchor"]
     warehouse = pipeline["settings"].warehouse_path
     summary = summary_by_ocg(pipeline["marts_incremental"]["ocg_disruption_summary"])
     assert summary["C"][3] == 25  # released batch 8: C re-assessed 2025-06-01
@@ -518,6 +520,33 @@ def test_incremental_assessments_rerank_only_ocgs_that_gained_a_row(pipeline):
         warehouse,
         "SELECT batch_id FROM intermediate.int_ocg_assessments_ranked_state ORDER BY 1",
     ) == [(2,), (6,), (8,), (9,)]
+
+
+def test_an_ocg_that_loses_every_anchor_loses_its_effect_rows_incrementally(pipeline, tmp_path):
+    # A new batch withdraws D6, the last counted disruption of C: C has no anchor left, so
+    # the incremental build has nothing to replace C's effect rows with and must delete
+    # them (the effect model's post-hook), as a full refresh on a copy does.
+    homes = {}
+    for name in ("incremental", "full"):
+        settings = load_settings(home=tmp_path / name)
+        settings.ensure_dirs()
+        shutil.copyfile(pipeline["settings"].warehouse_path, settings.warehouse_path)
+        with open_warehouse(settings) as con:
+            withdrawal = list(raw_rows.DISRUPTIONS_BATCH_7[0])
+            withdrawal[3], withdrawal[9] = "2025-09-01 10:00", "withdrawn"
+            raw_rows.insert_batch(con, 11, "disruptions", "loaded", [tuple(withdrawal)])
+        homes[name] = settings
+    built = build_marts(homes["incremental"], "run-withdraw", raw_rows.AS_OF_2)
+    assert built["full_refresh"] is False
+    build_marts(homes["full"], "run-withdraw-full", raw_rows.AS_OF_2, full_refresh=True)
+    incremental = read_marts(homes["incremental"].warehouse_path)
+    assert incremental == read_marts(homes["full"].warehouse_path)
+    assert any(row[0] == "C" for row in pipeline["marts_incremental"]["ocg_long_term_effect"])
+    assert not any(row[0] == "C" for row in incremental["ocg_long_term_effect"])
+    assert query(
+        homes["incremental"].warehouse_path,
+        "SELECT count(*) FROM intermediate.int_effect_at_anchor WHERE ocg_id = 'C'",
+    ) == [(0,)]
 
 
 def test_dbt_refuses_an_incremental_assessment_build_after_a_batch_stopped_counting(

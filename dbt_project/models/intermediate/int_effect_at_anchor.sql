@@ -19,14 +19,104 @@
     6 strengthened pct_change >= +tolerance
     7 no_change
   The effect names are the effect_categories seed's (a data test checks every value).
+
+  Incremental, because every anchor is measured again each night otherwise. An OCG's rows
+  depend only on its own anchors and assessments, the settings and as_of, so a build
+  measures again only the OCGs (delete+insert by ocg_id) that gained or lost an anchor,
+  gained a knowable assessment (ocgs_that_gained_an_assessment), or had a window that
+  was too early at the previous build and has closed since; all of them if the effect
+  settings changed. The other rows only get the new observed_until and as_of_date
+  (post-hooks), and rows of lost anchors are deleted, which equals a full rebuild. The
+  previous build is int_effect_at_anchor_state, guarded like the other incremental
+  models.
 #}
+{{
+    config(
+        materialized=incremental_where_supported(),
+        incremental_strategy='delete+insert',
+        unique_key='ocg_id',
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_effect_rows_of_lost_anchors() }}",
+            "{{ refresh_as_of_date_of_kept_rows(
+                also_set='observed_until = ' ~ observed_until('horizon_date')) }}",
+        ]
+    )
+}}
+
+-- The incremental run's reads, inside a conditional that dbt cannot see through:
+-- depends_on: {{ ref('stg_load_batches') }}
+-- depends_on: {{ ref('stg_ocg_assessments') }}
 
 {%- set horizons = var('effect_horizons_months') %}
+{%- set state = none %}
+{%- if is_incremental() %}
+    {%- set state = incremental_build_state(this, 'int_effect_at_anchor_state') %}
+{%- endif %}
 
-with anchors as (
+with
+
+{%- if state is not none %}
+
+counted_batches as (
+
+    select batch_id
+    from {{ ref('stg_load_batches') }}
+    where is_counted_in_marts
+
+),
+
+{{ previous_build_ctes(state) }}
+
+settings_changed as (
+
+    select count(*) as builds
+    from {{ state }} as previous
+    where previous.effect_tolerance <> {{ effect_tolerance() }}
+       or previous.effect_horizons <> {{ effect_horizons_text() }}
+
+),
+
+touched_ocgs as (
+
+    select gained.ocg_id
+    from (
+        select ocg_id, anchor_date from {{ ref('int_effect_anchors') }}
+        except
+        select ocg_id, anchor_date from {{ this }}
+    ) as gained
+    union
+    select lost.ocg_id
+    from (
+        select ocg_id, anchor_date from {{ this }}
+        except
+        select ocg_id, anchor_date from {{ ref('int_effect_anchors') }}
+    ) as lost
+    union
+    {{ ocgs_that_gained_an_assessment() }}
+    union
+    -- Windows too early at the previous build that have closed since.
+    select previous.ocg_id
+    from {{ this }} as previous
+    where previous.effect = 'too_early'
+      and previous.horizon_date <= {{ as_of_date() }}
+    union
+    select anchors.ocg_id
+    from {{ ref('int_effect_anchors') }} as anchors
+    cross join settings_changed
+    where settings_changed.builds > 0
+
+),
+
+{%- endif %}
+
+anchors as (
 
     select ocg_id, anchor_date
     from {{ ref('int_effect_anchors') }}
+    {%- if state is not none %}
+    where ocg_id in (select ocg_id from touched_ocgs)
+    {%- endif %}
 
 ),
 
@@ -34,6 +124,9 @@ assessments as (
 
     select ocg_id, assessed_on, threat_score, band, is_dismantled
     from {{ ref('int_ocg_assessments') }}
+    {%- if state is not none %}
+    where ocg_id in (select ocg_id from touched_ocgs)
+    {%- endif %}
 
 ),
 
@@ -90,11 +183,7 @@ bounded_windows as (
 
     select
         horizon_windows.*,
-        case
-            when horizon_windows.horizon_date <= {{ as_of_date() }}
-                then horizon_windows.horizon_date
-            else {{ as_of_date() }}
-        end as observed_until
+        {{ observed_until('horizon_windows.horizon_date') }} as observed_until
     from horizon_windows
 
 ),

@@ -43,26 +43,9 @@ with counted_batches as (
 
 {{ previous_build_ctes(state) }}
 
--- OCGs with a knowable row that was not knowable at the previous build: from a batch
--- that did not count then, or assessed after that build's as_of.
 gained_a_row as (
 
-    select assessments.ocg_id
-    from {{ ref('stg_ocg_assessments') }} as assessments
-    inner join counted_batches
-        on counted_batches.batch_id = assessments.batch_id
-    cross join previous_as_of
-    where assessments.assessed_on <= {{ as_of_date() }}
-      and (
-        previous_as_of.as_of_date is null
-        or assessments.assessed_on > previous_as_of.as_of_date
-      )
-    union
-    select assessments.ocg_id
-    from {{ ref('stg_ocg_assessments') }} as assessments
-    inner join new_batches
-        on new_batches.batch_id = assessments.batch_id
-    where assessments.assessed_on <= {{ as_of_date() }}
+    {{ ocgs_that_gained_an_assessment() }}
 
 ),
 
