@@ -5,6 +5,10 @@ one under a temporary name, made durable, reopened and checked as a reader would
 swapped in with `os.replace`, which is atomic on POSIX: a reader sees either the old file
 or the new one, never a half-written one, and a reader that already holds the old file
 keeps a consistent view of it. A failure before the swap leaves the live file untouched.
+
+When its plan has tables with a key (the big marts), the new file starts as a copy of the
+live one and those tables are brought up to date row by row (incremental.py); every other
+table is copied whole, as in a new file.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from disruptions.errors import PipelineError
+from disruptions.publish.incremental import start_from_live_copy, sync_table
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ class Copy:
     table: str
     select: str
     parameters: dict = field(default_factory=dict)
+    # The columns that identify a row, for a table brought up to date row by row.
+    key: tuple[str, ...] = ()
 
 
 def quote(identifier: str) -> str:
@@ -96,17 +103,24 @@ def write_published_file(
     _remove_file_and_wal(tmp_path)
     catalog = f"published_copy_{next(_CATALOG_NUMBERS)}"
     try:
+        from_live = any(copy.key for copy in plan) and start_from_live_copy(path, tmp_path)
         con.execute(f"ATTACH $path AS {catalog}", {"path": str(tmp_path)})
         try:
             counts = {}
             for schema in dict.fromkeys(copy.schema for copy in plan):
-                con.execute(f"CREATE SCHEMA {catalog}.{schema}")
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog}.{schema}")
+            if from_live:
+                _drop_tables_not_in(con, catalog, plan)
             for copy in plan:
                 target = f"{catalog}.{copy.schema}.{quote(copy.table)}"
-                con.execute(f"CREATE TABLE {target} AS {copy.select}", copy.parameters)
-                counts[f"{copy.schema}.{copy.table}"] = con.execute(
-                    f"SELECT count(*) FROM {target}"
-                ).fetchone()[0]
+                rows = None
+                if from_live and copy.key:
+                    rows = sync_table(con, target, copy.select, copy.parameters, copy.key)
+                if rows is None:
+                    con.execute(f"DROP TABLE IF EXISTS {target}")
+                    con.execute(f"CREATE TABLE {target} AS {copy.select}", copy.parameters)
+                    rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+                counts[f"{copy.schema}.{copy.table}"] = rows
             con.execute(f"CHECKPOINT {catalog}")
         finally:
             con.execute(f"DETACH {catalog}")
@@ -118,6 +132,17 @@ def write_published_file(
         _remove_file_and_wal(tmp_path)
         raise
     return counts
+
+
+def _drop_tables_not_in(con: duckdb.DuckDBPyConnection, catalog: str, plan: list[Copy]) -> None:
+    """A file copied from the live one keeps only the tables its plan names."""
+    planned = {(copy.schema, copy.table) for copy in plan}
+    for schema, table in con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = ?",
+        [catalog],
+    ).fetchall():
+        if (schema, table) not in planned:
+            con.execute(f"DROP TABLE {catalog}.{quote(schema)}.{quote(table)}")
 
 
 def write_published_files(

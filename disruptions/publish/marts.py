@@ -23,6 +23,7 @@ from disruptions.publish.atomic import (
     remove_stale_tmp_files,
     write_published_files,
 )
+from disruptions.publish.incremental import SYNCED_MART_KEYS
 from disruptions.publish.regions import plan_regions, regional_files
 from disruptions.reference import SEEDS
 from disruptions.warehouse import BATCH_STATUS, open_warehouse
@@ -90,7 +91,15 @@ def national_plan(con: duckdb.DuckDBPyConnection) -> list[Copy]:
         raise PipelineError(
             "publish: the warehouse has no tables in schema marts (has dbt built them?)"
         )
-    plan = [Copy("marts", table, f"SELECT * FROM marts.{quote(table)}") for table in mart_tables]
+    plan = [
+        Copy(
+            "marts",
+            table,
+            f"SELECT * FROM marts.{quote(table)}",
+            key=SYNCED_MART_KEYS.get(table, ()),
+        )
+        for table in mart_tables
+    ]
     plan += public_audit_plan(con)
     schema, table = PUBLISHED_BATCH_STATUS.split(".")
     plan.append(Copy(schema, table, f"SELECT * FROM {BATCH_STATUS}"))

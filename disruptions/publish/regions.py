@@ -25,6 +25,7 @@ import duckdb
 from disruptions.config import Settings
 from disruptions.errors import PipelineError
 from disruptions.publish.atomic import Copy, quote
+from disruptions.publish.incremental import SYNCED_MART_KEYS
 from disruptions.reference import SEEDS, read_reference
 
 OWN_OCGS = "SELECT ocg_id FROM marts.ocg_disruption_summary WHERE rocu = $rocu"
@@ -66,9 +67,8 @@ def regional_plan(con: duckdb.DuckDBPyConnection, rocu: str) -> list[Copy]:
     for mart in marts:
         where = REGIONAL_ROWS[mart]
         parameters = {"rocu": rocu} if "$rocu" in where else {}
-        plan.append(
-            Copy("marts", mart, f"SELECT * FROM marts.{quote(mart)} WHERE {where}", parameters)
-        )
+        select = f"SELECT * FROM marts.{quote(mart)} WHERE {where}"
+        plan.append(Copy("marts", mart, select, parameters, key=SYNCED_MART_KEYS.get(mart, ())))
     plan += [
         Copy("audit", table, f"SELECT * FROM {source}") for table, source in REGIONAL_AUDIT.items()
     ]
