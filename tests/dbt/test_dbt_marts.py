@@ -549,6 +549,37 @@ def test_an_ocg_that_loses_every_anchor_loses_its_effect_rows_incrementally(pipe
     ) == [(0,)]
 
 
+def test_a_window_dismantled_before_its_horizon_is_measured_again_when_it_closes(tmp_path):
+    # At AS_OF_1, B's 6-month window (baseline 2025-02-01) is already dismantled
+    # (2025-05-01) but its horizon, 2025-08-01, is still ahead: no score at the horizon
+    # yet. At 2025-09-30, with nothing new loaded and no new assessment of B, the horizon
+    # has passed and the score must be measured, as a full refresh does.
+    later = date(2025, 9, 30)
+    homes = {}
+    for name in ("incremental", "full"):
+        settings = load_settings(home=tmp_path / name)
+        settings.ensure_dirs()
+        homes[name] = settings
+    with open_warehouse(homes["incremental"]) as con:
+        raw_rows.load_initial_batches(con)
+    build_marts(homes["incremental"], "run-1", raw_rows.AS_OF_1)
+    shutil.copyfile(homes["incremental"].warehouse_path, homes["full"].warehouse_path)
+    built = build_marts(homes["incremental"], "run-2", later)
+    assert built["full_refresh"] is False
+    build_marts(homes["full"], "run-2-full", later, full_refresh=True)
+    effect_sql = (
+        "SELECT * FROM intermediate.int_effect_at_anchor ORDER BY ocg_id, anchor_date, "
+        "horizon_months"
+    )
+    incremental = query(homes["incremental"].warehouse_path, effect_sql)
+    assert incremental == query(homes["full"].warehouse_path, effect_sql)
+    assert read_marts(homes["incremental"].warehouse_path) == read_marts(
+        homes["full"].warehouse_path
+    )
+    [b_6m] = [row for row in incremental if row[0] == "B" and row[2] == 6]
+    assert b_6m[15] == "dismantled" and b_6m[9] is not None  # its score at the horizon
+
+
 def test_dbt_refuses_an_incremental_assessment_build_after_a_batch_stopped_counting(
     pipeline, tmp_path
 ):

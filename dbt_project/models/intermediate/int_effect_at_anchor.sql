@@ -23,8 +23,9 @@
   Incremental, because every anchor is measured again each night otherwise. An OCG's rows
   depend only on its own anchors and assessments, the settings and as_of, so a build
   measures again only the OCGs (delete+insert by ocg_id) that gained or lost an anchor,
-  gained a knowable assessment (ocgs_that_gained_an_assessment), or had a window that
-  was too early at the previous build and has closed since; all of them if the effect
+  gained a knowable assessment (ocgs_that_gained_an_assessment), or had a window still
+  open at the previous build (too early, or dismantled before its horizon) whose horizon
+  has passed since; all of them if the effect
   settings changed. The other rows only get the new observed_until and as_of_date
   (post-hooks), and rows of lost anchors are deleted, which equals a full rebuild. The
   previous build is int_effect_at_anchor_state, guarded like the other incremental
@@ -95,10 +96,12 @@ touched_ocgs as (
     union
     {{ ocgs_that_gained_an_assessment() }}
     union
-    -- Windows too early at the previous build that have closed since.
+    -- Windows still open at the previous build whose horizon has passed since: too
+    -- early then, or already dismantled, their score at the horizon is measured now.
+    -- (Every row kept holds the previous build's as_of_date.)
     select previous.ocg_id
     from {{ this }} as previous
-    where previous.effect = 'too_early'
+    where previous.horizon_date > previous.as_of_date
       and previous.horizon_date <= {{ as_of_date() }}
     union
     select anchors.ocg_id
