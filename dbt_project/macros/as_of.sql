@@ -62,3 +62,10 @@
 {% macro effect_horizons_text() -%}
     cast('{{ var("effect_horizons_months") | join(",") }}' as {{ var('type_string') }})
 {%- endmacro %}
+
+{# The point-in-time rule for a disruption version (alias `alias`): recorded before the
+   day after as_of, and dated on or before as_of. #}
+{% macro knowable_version(alias) -%}
+    {{ alias }}.recorded_at < {{ as_of_cutoff_timestamp() }}
+    and {{ alias }}.disruption_date <= {{ as_of_date() }}
+{%- endmacro %}

@@ -130,3 +130,35 @@ new_batches as (
         )
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+  The disruptions with a knowable version that the previous build did not see as it is
+  now: a version in `batches` (a CTE of batch_id: the batches the model reads) recorded
+  or dated after that build's as_of, or any knowable version in `changed_batches` (a CTE
+  of batch_id: batches that count now but did not then, or whose standing changed). A
+  query, for a CTE; expects the CTE previous_as_of. Everything that
+  int_disruption_current_versions and fct_disruption_claims hold about a disruption can
+  only change for these.
+#}
+{% macro disruptions_that_gained_a_version(batches, changed_batches) -%}
+    select versions.disruption_id
+    from {{ ref('stg_disruptions') }} as versions
+    inner join {{ batches }}
+        on {{ batches }}.batch_id = versions.batch_id
+    cross join previous_as_of
+    where {{ knowable_version('versions') }}
+      and (
+        previous_as_of.as_of_date is null
+        or versions.recorded_at
+            >= cast({{ dbt.dateadd('day', 1, 'previous_as_of.as_of_date') }}
+                as {{ dbt.type_timestamp() }})
+        or versions.disruption_date > previous_as_of.as_of_date
+      )
+    union
+    select versions.disruption_id
+    from {{ ref('stg_disruptions') }} as versions
+    inner join {{ changed_batches }}
+        on {{ changed_batches }}.batch_id = versions.batch_id
+    where {{ knowable_version('versions') }}
+{%- endmacro %}

@@ -43,10 +43,7 @@ with counted_batches as (
 
 {#- Every CTE below reads staging itself rather than sharing one `knowable versions` CTE:
     a CTE read twice is materialised with every column of ~10M rows. #}
-{%- set knowable %}
-        versions.recorded_at < {{ as_of_cutoff_timestamp() }}
-        and versions.disruption_date <= {{ as_of_date() }}
-{%- endset %}
+{%- set knowable = knowable_version('versions') %}
 
 {%- if state is not none %}
 
@@ -56,25 +53,7 @@ with counted_batches as (
 -- a batch that did not count then, or recorded or dated after that build's as_of.
 gained_a_version as (
 
-    select versions.disruption_id
-    from {{ ref('stg_disruptions') }} as versions
-    inner join counted_batches
-        on counted_batches.batch_id = versions.batch_id
-    cross join previous_as_of
-    where {{ knowable }}
-      and (
-        previous_as_of.as_of_date is null
-        or versions.recorded_at
-            >= cast({{ dbt.dateadd('day', 1, 'previous_as_of.as_of_date') }}
-                as {{ dbt.type_timestamp() }})
-        or versions.disruption_date > previous_as_of.as_of_date
-      )
-    union
-    select versions.disruption_id
-    from {{ ref('stg_disruptions') }} as versions
-    inner join new_batches
-        on new_batches.batch_id = versions.batch_id
-    where {{ knowable }}
+    {{ disruptions_that_gained_a_version('counted_batches', 'new_batches') }}
 
 ),
 

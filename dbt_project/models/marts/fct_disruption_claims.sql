@@ -51,10 +51,7 @@ with batches as (
 
 ),
 
-{%- set knowable %}
-        claims.recorded_at < {{ as_of_cutoff_timestamp() }}
-        and claims.disruption_date <= {{ as_of_date() }}
-{%- endset %}
+{%- set knowable = knowable_version('claims') %}
 
 {%- if state is not none %}
 
@@ -83,25 +80,7 @@ changed_batches as (
 -- Disruptions with a knowable version the previous build did not see as it is now.
 touched_disruptions as (
 
-    select claims.disruption_id
-    from {{ ref('stg_disruptions') }} as claims
-    inner join batches
-        on batches.batch_id = claims.batch_id
-    cross join previous_as_of
-    where {{ knowable }}
-      and (
-        previous_as_of.as_of_date is null
-        or claims.recorded_at
-            >= cast({{ dbt.dateadd('day', 1, 'previous_as_of.as_of_date') }}
-                as {{ dbt.type_timestamp() }})
-        or claims.disruption_date > previous_as_of.as_of_date
-      )
-    union
-    select claims.disruption_id
-    from {{ ref('stg_disruptions') }} as claims
-    inner join changed_batches
-        on changed_batches.batch_id = claims.batch_id
-    where {{ knowable }}
+    {{ disruptions_that_gained_a_version('batches', 'changed_batches') }}
 
 ),
 
