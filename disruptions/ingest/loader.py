@@ -284,10 +284,11 @@ class FileLoader:
         """Load the file, or record why not: already in the ledger, refused, duplicate.
 
         The file is being hashed on another thread. A file that is most likely new bytes
-        is loaded meanwhile, which hides the cost of hashing it (a fifth of the load at
-        10M rows); the ledger is checked against its sha256 inside the load's transaction,
-        before it commits. Any other file is hashed first, so that bytes the ledger may
-        already have cost a hash and not a load.
+        is loaded meanwhile, so the hash (3.8 s of CPU for 3 GB) runs on a core the load
+        leaves free; the ledger is checked against its sha256 inside the load's
+        transaction, before it commits. (On two cores the load keeps both busy, and the
+        overlap saved about 0.5 s of 26 s at 10M rows.) Any other file is hashed first, so
+        that bytes the ledger may already have cost a hash and not a load.
         """
         try:
             if not self._may_load_while_hashing(landing_file, size):
