@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from disruptions.errors import PipelineError
-from disruptions.publish.incremental import start_from_live_copy, sync_table
+from disruptions.publish.incremental import quote, start_from_live_copy, sync_table
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,6 @@ class Copy:
     parameters: dict = field(default_factory=dict)
     # The columns that identify a row, for a table brought up to date row by row.
     key: tuple[str, ...] = ()
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _tmp_path(path: Path, run_id: str) -> Path:

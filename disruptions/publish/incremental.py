@@ -47,6 +47,11 @@ MOST_FREE_SHARE = 0.5
 _TEMP_NUMBERS = itertools.count()
 
 
+def quote(identifier: str) -> str:
+    """A SQL identifier, quoted (column names come from the tables, as written)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 def start_from_live_copy(live: Path, tmp_path: Path) -> bool:
     """Copy the live published file to `tmp_path` when it is worth patching; say if so."""
     if not live.exists() or live.with_name(live.name + ".wal").exists():
@@ -95,7 +100,7 @@ def sync_table(
     if not set(key) <= set(names):
         return None
     compared = [name for name in names if name not in key and name != RUN_CONSTANT_COLUMN]
-    q = '"{}"'.format
+    q = quote
     null_key = " OR ".join(f"s.{q(k)} IS NULL" for k in key)
     nulls, run_values, run_value, rows = con.execute(
         f"SELECT count(*) FILTER (WHERE {null_key}), count(DISTINCT s.{RUN_CONSTANT_COLUMN}), "
