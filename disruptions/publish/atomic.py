@@ -25,7 +25,12 @@ from pathlib import Path
 import duckdb
 
 from disruptions.errors import PipelineError
-from disruptions.publish.incremental import quote, start_from_live_copy, sync_table
+from disruptions.publish.incremental import (
+    DigestSlice,
+    quote,
+    start_from_live_copy,
+    sync_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,8 @@ class Copy:
     parameters: dict = field(default_factory=dict)
     # The columns that identify a row, for a table brought up to date row by row.
     key: tuple[str, ...] = ()
+    # Its rows' hashes, computed once for every file (incremental.build_digest), if any.
+    digest: DigestSlice | None = None
 
 
 def _tmp_path(path: Path, run_id: str) -> Path:
@@ -111,7 +118,9 @@ def write_published_file(
                 target = f"{catalog}.{copy.schema}.{quote(copy.table)}"
                 rows = None
                 if from_live and copy.key:
-                    rows = sync_table(con, target, copy.select, copy.parameters, copy.key)
+                    rows = sync_table(
+                        con, target, copy.select, copy.parameters, copy.key, copy.digest
+                    )
                 if rows is None:
                     con.execute(f"DROP TABLE IF EXISTS {target}")
                     con.execute(f"CREATE TABLE {target} AS {copy.select}", copy.parameters)

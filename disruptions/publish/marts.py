@@ -9,6 +9,7 @@ tables; a run that fails before publishing leaves every published file untouched
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -23,8 +24,19 @@ from disruptions.publish.atomic import (
     remove_stale_tmp_files,
     write_published_files,
 )
-from disruptions.publish.incremental import SYNCED_MART_KEYS
-from disruptions.publish.regions import plan_regions, regional_files
+from disruptions.publish.incremental import (
+    SYNCED_MART_KEYS,
+    DigestSlice,
+    attach_digests,
+    build_digest,
+    detach_digests,
+)
+from disruptions.publish.regions import (
+    OCG_REGION,
+    plan_regions,
+    regional_files,
+    with_digest_slices,
+)
 from disruptions.reference import SEEDS
 from disruptions.warehouse import BATCH_STATUS, open_warehouse
 
@@ -136,10 +148,17 @@ def publish_marts(settings: Settings, run_id: str) -> Path:
         # file changes, rather than after the national file has moved on.
         national = national_plan(con)
         regional = plan_regions(con)
-        files = [(settings.published_path, national), *regional_files(settings, regional)]
-        counts, *regions = write_published_files(
-            con, files, run_id, workers=settings.publish_workers
-        )
+        attach_digests(con)
+        try:
+            # With no live file yet, every file is a full copy: no rows to compare.
+            if settings.published_path.exists():
+                national, regional = _with_digests(con, national, regional)
+            files = [(settings.published_path, national), *regional_files(settings, regional)]
+            counts, *regions = write_published_files(
+                con, files, run_id, workers=settings.publish_workers
+            )
+        finally:
+            detach_digests(con)
     log.info(
         "published %s (%d marts) and %d regional files (run %s)",
         settings.published_path,
@@ -148,3 +167,22 @@ def publish_marts(settings: Settings, run_id: str) -> Path:
         run_id,
     )
     return settings.published_path
+
+
+def _with_digests(
+    con: duckdb.DuckDBPyConnection, national: list[Copy], regional: dict[str, list[Copy]]
+) -> tuple[list[Copy], dict[str, list[Copy]]]:
+    """The plans, each big mart's copies reading the rows' hashes from one digest of it
+    (incremental.build_digest) rather than each hashing the warehouse's rows again."""
+    digests = {
+        copy.table: build_digest(con, f"marts.{quote(copy.table)}", copy.key, OCG_REGION)
+        for copy in national
+        if copy.schema == "marts" and copy.key
+    }
+    national = [
+        dataclasses.replace(copy, digest=DigestSlice(digests[copy.table]))
+        if copy.schema == "marts" and copy.table in digests
+        else copy
+        for copy in national
+    ]
+    return national, with_digest_slices(regional, digests)

@@ -18,6 +18,7 @@ cut by region rather than copy it whole (REGIONAL_ROWS).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -25,17 +26,25 @@ import duckdb
 from disruptions.config import Settings
 from disruptions.errors import PipelineError
 from disruptions.publish.atomic import Copy, quote
-from disruptions.publish.incremental import SYNCED_MART_KEYS
+from disruptions.publish.incremental import SYNCED_MART_KEYS, DigestSlice
 from disruptions.reference import SEEDS, read_reference
 
 OWN_OCGS = "SELECT ocg_id FROM marts.ocg_disruption_summary WHERE rocu = $rocu"
+# The rows about a region's own OCGs.
+OCG_OWNED = f"ocg_id IN ({OWN_OCGS})"
+# The same rule as a column: the region a row of such a mart belongs to (an expression on
+# the row `r`; NULL, in no region, for an OCG never assessed). Publication hashes each big
+# mart's rows once, tagged with it, for all the regional files (incremental.build_digest).
+OCG_REGION = (
+    "(SELECT owner.rocu FROM marts.ocg_disruption_summary AS owner WHERE owner.ocg_id = r.ocg_id)"
+)
 # How each public mart is cut for one region: the WHERE clause of its rows.
 REGIONAL_ROWS = {
     "ocg_disruption_summary": "rocu = $rocu",
-    "ocg_long_term_effect": f"ocg_id IN ({OWN_OCGS})",
-    "fct_ocg_effect_evidence": f"ocg_id IN ({OWN_OCGS})",
-    "fct_disruption_claims": f"ocg_id IN ({OWN_OCGS})",
-    "dim_ocg_assessment_history": f"ocg_id IN ({OWN_OCGS})",
+    "ocg_long_term_effect": OCG_OWNED,
+    "fct_ocg_effect_evidence": OCG_OWNED,
+    "fct_disruption_claims": OCG_OWNED,
+    "dim_ocg_assessment_history": OCG_OWNED,
     "disruptions_monthly": "rocu = $rocu",
     "rocu_force_balance": "rocu = $rocu",
     # National totals per tactic: no OCG is named.
@@ -79,6 +88,23 @@ def regional_plan(con: duckdb.DuckDBPyConnection, rocu: str) -> list[Copy]:
 def plan_regions(con: duckdb.DuckDBPyConnection) -> dict[str, list[Copy]]:
     """Every ROCU's plan, made (and so checked) before any file is written."""
     return {rocu: regional_plan(con, rocu) for rocu in read_reference(con).rocus}
+
+
+def with_digest_slices(
+    plans: dict[str, list[Copy]], digests: dict[str, str]
+) -> dict[str, list[Copy]]:
+    """Each regional plan, its marts cut by OCG_OWNED reading their rows' hashes from the
+    mart's digest (`digests`: mart -> digest table tagged with OCG_REGION)."""
+
+    def sliced(copy: Copy, rocu: str) -> Copy:
+        digest = digests.get(copy.table) if copy.schema == "marts" else None
+        if digest is None or REGIONAL_ROWS.get(copy.table) != OCG_OWNED:
+            return copy
+        return dataclasses.replace(
+            copy, digest=DigestSlice(digest, "region = $rocu", {"rocu": rocu})
+        )
+
+    return {rocu: [sliced(copy, rocu) for copy in plan] for rocu, plan in plans.items()}
 
 
 def regional_files(

@@ -16,10 +16,19 @@ import pytest
 
 from disruptions.config import load_settings
 from disruptions.ingest import ingest_landing
+from disruptions.publish.incremental import (
+    SYNCED_MART_KEYS,
+    attach_digests,
+    build_digest,
+    detach_digests,
+)
 from disruptions.publish.marts import publish_marts
+from disruptions.publish.regions import OCG_REGION, REGIONAL_ROWS
 from disruptions.quality.batches import validate_new_batches
+from disruptions.reference import read_reference
 from disruptions.synth import DEFAULT_END_DATE, generate_feeds, generate_increment
 from disruptions.transform.build import build_marts
+from disruptions.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -162,3 +171,33 @@ def test_an_ocg_that_moved_region_moved_between_the_regional_files(two_nights):
         assert published(path, "SELECT DISTINCT as_of_date FROM marts.fct_disruption_claims") == [
             (DEFAULT_END_DATE + timedelta(days=1),)
         ]
+
+
+def test_each_digest_row_is_tagged_with_the_region_whose_file_takes_it(two_nights):
+    """The digest's region column (OCG_REGION) is the regional rule (OCG_OWNED) as a column:
+    every ROCU's slice of it holds exactly the keys its file's rows have."""
+    settings = two_nights["settings"]
+    with open_warehouse(settings) as con:
+        attach_digests(con)
+        try:
+            for mart, key in SYNCED_MART_KEYS.items():
+                digest = build_digest(con, f"marts.{mart}", key, OCG_REGION)
+                key_list = ", ".join(key)
+                regions = 0
+                for rocu in read_reference(con).rocus:
+                    sliced = con.execute(
+                        f"SELECT {key_list} FROM {digest} WHERE region = $rocu ORDER BY ALL",
+                        {"rocu": rocu},
+                    ).fetchall()
+                    ruled = con.execute(
+                        f"SELECT {key_list} FROM marts.{mart} WHERE {REGIONAL_ROWS[mart]} "
+                        "ORDER BY ALL",
+                        {"rocu": rocu},
+                    ).fetchall()
+                    assert sliced == ruled, (mart, rocu)
+                    regions += bool(ruled)
+                assert regions >= 5, mart  # the sample spreads its OCGs over the regions
+                (whole,) = con.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()
+                assert con.execute(f"SELECT count(*) FROM {digest}").fetchone() == (whole,)
+        finally:
+            detach_digests(con)
