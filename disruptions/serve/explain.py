@@ -22,7 +22,7 @@ from disruptions.config import Settings
 from disruptions.engines import open_published
 from disruptions.errors import UserError
 from disruptions.logs import printable
-from disruptions.reference import read_reference
+from disruptions.reference import Reference, read_reference
 
 OUTPUT_FORMATS = ("text", "json")
 CLAIM_COLUMNS = (
@@ -51,29 +51,75 @@ def explain_ocg(
     con: duckdb.DuckDBPyConnection, ocg_id: str, source: str = "the published marts"
 ) -> dict[str, Any]:
     """Everything behind one OCG's figures, from a published (national or regional) file."""
-    summary = _rows(con, "SELECT * FROM marts.ocg_disruption_summary WHERE ocg_id = ?", [ocg_id])
-    if not summary:
+    explanations = explain_ocgs(con, [ocg_id])
+    if ocg_id not in explanations:
         raise UserError(f"no OCG {printable(ocg_id)!r} in {source}")
+    return explanations[ocg_id]
+
+
+def explain_ocgs(con: duckdb.DuckDBPyConnection, ocg_ids: Sequence[str]) -> dict[str, dict]:
+    """explain_ocg for several OCGs at once (the report's top OCGs), keyed by OCG id; an
+    id with no summary row is left out.
+
+    One query per mart for all of them: the marts are not sorted by OCG, so each lookup
+    reads the whole column (at 10M claim versions, 15 OCGs asked one by one took 2.5 s)."""
+    ids = list(dict.fromkeys(ocg_ids))
+    if not ids:
+        return {}
+    wanted = f"ocg_id IN ({', '.join('?' for _ in ids)})"
+
+    def by_ocg(sql: str) -> dict[str, list[dict]]:
+        grouped: dict[str, list[dict]] = {}
+        for row in _rows(con, sql, ids):
+            grouped.setdefault(row["ocg_id"], []).append(row)
+        return grouped
+
+    summaries = by_ocg(f"SELECT * FROM marts.ocg_disruption_summary WHERE {wanted}")
+    if not summaries:
+        return {}
     reference = read_reference(con)
-    effect = _rows(con, "SELECT * FROM marts.ocg_long_term_effect WHERE ocg_id = ?", [ocg_id])
-    evidence = _rows(
-        con,
-        "SELECT * FROM marts.fct_ocg_effect_evidence WHERE ocg_id = ? ORDER BY horizon_months",
-        [ocg_id],
+    effects = by_ocg(f"SELECT * FROM marts.ocg_long_term_effect WHERE {wanted}")
+    evidence = by_ocg(
+        f"SELECT * FROM marts.fct_ocg_effect_evidence WHERE {wanted} "
+        "ORDER BY ocg_id, horizon_months"
     )
-    claims = _rows(
-        con,
-        f"SELECT {', '.join(CLAIM_COLUMNS)} FROM marts.fct_disruption_claims WHERE ocg_id = ? "
-        "ORDER BY disruption_id, recorded_at, batch_id, line_number",
-        [ocg_id],
+    claims = by_ocg(
+        f"SELECT ocg_id, {', '.join(CLAIM_COLUMNS)} FROM marts.fct_disruption_claims "
+        f"WHERE {wanted} ORDER BY ocg_id, disruption_id, recorded_at, batch_id, line_number"
     )
-    assessments = _rows(
-        con,
-        "SELECT valid_from AS assessed_on, threat_score, band, status, archive_reason, "
-        "lead_force, is_current FROM marts.dim_ocg_assessment_history WHERE ocg_id = ? "
-        "ORDER BY valid_from",
-        [ocg_id],
+    assessments = by_ocg(
+        "SELECT ocg_id, valid_from AS assessed_on, threat_score, band, status, "
+        f"archive_reason, lead_force, is_current FROM marts.dim_ocg_assessment_history "
+        f"WHERE {wanted} ORDER BY ocg_id, valid_from"
     )
+    return {
+        ocg_id: _explanation(
+            ocg_id,
+            summaries[ocg_id][0],
+            effects.get(ocg_id, []),
+            evidence.get(ocg_id, []),
+            [_without_ocg(row) for row in claims.get(ocg_id, [])],
+            [_without_ocg(row) for row in assessments.get(ocg_id, [])],
+            reference,
+        )
+        for ocg_id in ids
+        if ocg_id in summaries
+    }
+
+
+def _without_ocg(row: dict) -> dict:
+    return {name: value for name, value in row.items() if name != "ocg_id"}
+
+
+def _explanation(
+    ocg_id: str,
+    summary: dict,
+    effect: list[dict],
+    evidence: list[dict],
+    claims: list[dict],
+    assessments: list[dict],
+    reference: Reference,
+) -> dict[str, Any]:
     for assessment in assessments:
         assessment["used_for"] = _uses(assessment["assessed_on"], evidence)
     for horizon in evidence:
@@ -85,7 +131,7 @@ def explain_ocg(
         outcomes[claim["outcome"]] = outcomes.get(claim["outcome"], 0) + 1
     return {
         "ocg_id": ocg_id,
-        "summary": summary[0],
+        "summary": summary,
         "effect": effect[0] if effect else None,
         "effect_evidence": evidence,
         "claims": claims,

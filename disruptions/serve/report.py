@@ -25,7 +25,7 @@ from disruptions.engines import open_published
 from disruptions.errors import UserError
 from disruptions.reference import Reference, read_reference
 from disruptions.serve import charts
-from disruptions.serve.explain import explain_ocg
+from disruptions.serve.explain import explain_ocgs
 from disruptions.serve.files import write_atomically
 from disruptions.templating import html_environment
 
@@ -302,8 +302,9 @@ def _top_ocgs(con: duckdb.DuckDBPyConnection) -> list[dict]:
         LIMIT {TOP_OCGS}
         """,
     )
+    explanations = explain_ocgs(con, [row["ocg_id"] for row in top])
     for position, row in enumerate(top, start=1):
-        explanation = explain_ocg(con, row["ocg_id"])
+        explanation = explanations[row["ocg_id"]]
         row["anchor"] = f"explain-{position}"
         row["trajectory"] = [
             [item["assessed_on"], item["threat_score"]] for item in explanation["assessments"]
