@@ -5,7 +5,9 @@ gained a knowable version since its last build, and int_ocg_assessments_ranked o
 OCGs that gained a knowable assessment, which is exact while `as_of` only moves forward
 and no batch stops counting; int_effect_at_anchor measures again only the OCGs whose
 anchors or assessments changed or whose window closed; fct_disruption_claims rebuilds
-only the disruptions that gained a version or have one in a batch whose standing changed.
+only the disruptions that gained a version or have one in a batch whose standing changed,
+and dim_ocg_assessment_history only the OCGs that gained an assessment or whose rows
+carry a seed value that changed.
 Each keeps the as_of and the batches it saw in a state table (INCREMENTAL_MODELS). So a
 build runs `--full-refresh` when asked, or automatically when `as_of` is earlier than the
 previous build's (a backfill; kept in `<dbt_target_dir>/last_build.json` and in the state
@@ -61,6 +63,9 @@ INCREMENTAL_MODELS = (
         "intermediate", "int_ocg_assessments_ranked", "int_ocg_assessments_ranked_state"
     ),
     IncrementalModel("intermediate", "int_effect_at_anchor", "int_effect_at_anchor_state"),
+    IncrementalModel(
+        "marts", "dim_ocg_assessment_history", "int_ocg_assessment_history_state"
+    ),
     IncrementalModel(
         "marts",
         "fct_disruption_claims",

@@ -105,6 +105,7 @@ def pipeline(tmp_path_factory):
             ("intermediate", "int_ocg_assessments_ranked"),
             ("intermediate", "int_effect_at_anchor"),
             ("marts", "fct_disruption_claims"),
+            ("marts", "dim_ocg_assessment_history"),
         )
     }
     stages["marts_incremental"] = read_marts(settings.warehouse_path)
@@ -494,6 +495,32 @@ def test_assessments_built_for_a_later_as_of_force_a_full_refresh(pipeline):
     assert "earlier than the previous build's 2026-04-01 (int_ocg_assessments_ranked)" in reason
 
 
+def test_history_rows_built_with_an_older_seed_are_rebuilt_by_an_incremental_build(
+    pipeline, tmp_path
+):
+    """dim_ocg_assessment_history carries two seed values (forces' ROCU, ocg_bands' rank):
+    rows that hold a value the seed no longer has are rebuilt, though their OCG gained
+    no assessment, and the table equals the full refresh's again."""
+    settings = load_settings(home=tmp_path / "home")
+    settings.ensure_dirs()
+    shutil.copyfile(pipeline["settings"].warehouse_path, settings.warehouse_path)
+    with open_warehouse(settings) as con:
+        con.execute(
+            "UPDATE marts.dim_ocg_assessment_history SET rocu = 'OLDROCU' WHERE ocg_id = 'A'"
+        )
+        con.execute("UPDATE marts.dim_ocg_assessment_history SET band_rank = 99 WHERE ocg_id = 'E'")
+    assert (
+        read_table(settings.warehouse_path, "dim_ocg_assessment_history")
+        != (pipeline["marts_full_refresh"]["dim_ocg_assessment_history"])
+    )
+    result = build_marts(settings, "run-after-seed-edit", raw_rows.AS_OF_2)
+    assert result["full_refresh"] is False
+    assert (
+        read_table(settings.warehouse_path, "dim_ocg_assessment_history")
+        == (pipeline["marts_full_refresh"]["dim_ocg_assessment_history"])
+    )
+
+
 def test_incremental_assessments_rerank_only_ocgs_that_gained_a_row(pipeline):
     sql = pipeline["incremental_sql"]
     # Both models really ran incrementally (delete+insert of the re-ranked keys only).
@@ -501,6 +528,7 @@ def test_incremental_assessments_rerank_only_ocgs_that_gained_a_row(pipeline):
     assert "gained_a_row" in sql["int_ocg_assessments_ranked"]
     assert "touched_disruptions" in sql["fct_disruption_claims"]
     assert "touched_ocgs" in sql["int_effect_at_anchor"]
+    assert "rebuilt_ocgs" in sql["dim_ocg_assessment_history"]
     warehouse = pipeline["settings"].warehouse_path
     summary = summary_by_ocg(pipeline["marts_incremental"]["ocg_disruption_summary"])
     assert summary["C"][3] == 25  # released batch 8: C re-assessed 2025-06-01
