@@ -162,3 +162,18 @@ new_batches as (
         on {{ changed_batches }}.batch_id = versions.batch_id
     where {{ knowable_version('versions') }}
 {%- endmacro %}
+
+
+{#
+  The body of a build-state model (int_*_state) of a model that reads the counted
+  batches of one feed: each such batch, with the build's as_of. Built right after its
+  model (a depends_on hint in the state model), read by the model's next incremental run.
+#}
+{% macro counted_batches_state(feed) -%}
+select
+    batch_id,
+    {{ as_of_date() }} as as_of_date
+from {{ ref('stg_load_batches') }}
+where is_counted_in_marts
+  and feed = '{{ feed }}'
+{%- endmacro %}

@@ -63,9 +63,7 @@ INCREMENTAL_MODELS = (
         "intermediate", "int_ocg_assessments_ranked", "int_ocg_assessments_ranked_state"
     ),
     IncrementalModel("intermediate", "int_effect_at_anchor", "int_effect_at_anchor_state"),
-    IncrementalModel(
-        "marts", "dim_ocg_assessment_history", "int_ocg_assessment_history_state"
-    ),
+    IncrementalModel("marts", "dim_ocg_assessment_history", "int_ocg_assessment_history_state"),
     IncrementalModel(
         "marts",
         "fct_disruption_claims",

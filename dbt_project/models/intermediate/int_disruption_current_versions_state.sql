@@ -6,9 +6,4 @@
 #}
 -- depends_on: {{ ref('int_disruption_current_versions') }}
 
-select
-    batch_id,
-    {{ as_of_date() }} as as_of_date
-from {{ ref('stg_load_batches') }}
-where is_counted_in_marts
-  and feed = 'disruptions'
+{{ counted_batches_state('disruptions') }}

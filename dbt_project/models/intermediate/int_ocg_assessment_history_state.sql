@@ -6,9 +6,4 @@
 #}
 -- depends_on: {{ ref('dim_ocg_assessment_history') }}
 
-select
-    batch_id,
-    {{ as_of_date() }} as as_of_date
-from {{ ref('stg_load_batches') }}
-where is_counted_in_marts
-  and feed = 'ocg_assessments'
+{{ counted_batches_state('ocg_assessments') }}
