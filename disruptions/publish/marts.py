@@ -32,8 +32,8 @@ from disruptions.publish.incremental import (
     detach_digests,
 )
 from disruptions.publish.regions import (
-    OCG_REGION,
     plan_regions,
+    region_column,
     regional_files,
     with_digest_slices,
 )
@@ -173,11 +173,13 @@ def _with_digests(
     con: duckdb.DuckDBPyConnection, national: list[Copy], regional: dict[str, list[Copy]]
 ) -> tuple[list[Copy], dict[str, list[Copy]]]:
     """The plans, each big mart's copies reading the rows' hashes from one digest of it
-    (incremental.build_digest) rather than each hashing the warehouse's rows again."""
+    (incremental.build_digest) rather than each hashing the warehouse's rows again. Only a
+    mart cut by region through its OCG has a digest: its region is a column of its rows
+    (regions.region_column). The files of any other synced mart hash their own rows."""
     digests = {
-        copy.table: build_digest(con, f"marts.{quote(copy.table)}", copy.key, OCG_REGION)
+        copy.table: build_digest(con, f"marts.{quote(copy.table)}", copy.key, region)
         for copy in national
-        if copy.schema == "marts" and copy.key
+        if copy.schema == "marts" and copy.key and (region := region_column(copy.table))
     }
     national = [
         dataclasses.replace(copy, digest=DigestSlice(digests[copy.table]))

@@ -90,15 +90,21 @@ def plan_regions(con: duckdb.DuckDBPyConnection) -> dict[str, list[Copy]]:
     return {rocu: regional_plan(con, rocu) for rocu in read_reference(con).rocus}
 
 
+def region_column(mart: str) -> str | None:
+    """The region of a row of `mart` as a column (OCG_REGION) when the mart is cut by its
+    OCG (OCG_OWNED); None for any other rule, whose regional files hash their own rows."""
+    return OCG_REGION if REGIONAL_ROWS.get(mart) == OCG_OWNED else None
+
+
 def with_digest_slices(
     plans: dict[str, list[Copy]], digests: dict[str, str]
 ) -> dict[str, list[Copy]]:
     """Each regional plan, its marts cut by OCG_OWNED reading their rows' hashes from the
-    mart's digest (`digests`: mart -> digest table tagged with OCG_REGION)."""
+    mart's digest (`digests`: mart -> digest table tagged with region_column)."""
 
     def sliced(copy: Copy, rocu: str) -> Copy:
         digest = digests.get(copy.table) if copy.schema == "marts" else None
-        if digest is None or REGIONAL_ROWS.get(copy.table) != OCG_OWNED:
+        if digest is None or region_column(copy.table) is None:
             return copy
         return dataclasses.replace(
             copy, digest=DigestSlice(digest, "region = $rocu", {"rocu": rocu})

@@ -201,3 +201,30 @@ def test_each_digest_row_is_tagged_with_the_region_whose_file_takes_it(two_night
                 assert con.execute(f"SELECT count(*) FROM {digest}").fetchone() == (whole,)
         finally:
             detach_digests(con)
+
+
+def test_a_synced_mart_cut_by_another_rule_hashes_its_own_rows(two_nights, tmp_path, monkeypatch):
+    """Only a mart cut by region through its OCG has a digest (regions.region_column). A
+    synced mart with another rule, here the monthly counts (no ocg_id; cut by the ROCU of
+    their force), is brought up to date from its own rows, and every file still equals a
+    full copy."""
+    source = two_nights["settings"]
+    settings = load_settings(home=tmp_path / "home", landing=source.landing)
+    settings.ensure_dirs()
+    shutil.copyfile(source.warehouse_path, settings.warehouse_path)
+    shutil.copytree(source.published_dir, settings.published_dir, dirs_exist_ok=True)
+    monthly_key = ("disruption_month", "force_area", "lead_agency", "strand", "tactic", "impact")
+    monkeypatch.setitem(SYNCED_MART_KEYS, "disruptions_monthly", monthly_key)
+    assert REGIONAL_ROWS["disruptions_monthly"] == "rocu = $rocu"
+
+    publish_marts(settings, "run-2-again")
+
+    full = published_files(two_nights["full"])
+    again = published_files(settings)
+    assert sorted(again) == sorted(full)
+    for name, path in full.items():
+        for table in ("marts.disruptions_monthly", "marts.fct_disruption_claims"):
+            rows = f"SELECT * FROM {table} ORDER BY ALL"
+            assert published(again[name], rows) == published(path, rows), (name, table)
+        if name != "national":
+            assert published(path, "SELECT count(*) FROM marts.disruptions_monthly")[0][0] > 0
