@@ -203,7 +203,9 @@ def test_each_digest_row_is_tagged_with_the_region_whose_file_takes_it(two_night
             detach_digests(con)
 
 
-def test_a_synced_mart_cut_by_another_rule_hashes_its_own_rows(two_nights, tmp_path, monkeypatch):
+def test_a_synced_mart_cut_by_another_rule_hashes_its_own_rows(
+    two_nights, tmp_path, monkeypatch, caplog
+):
     """Only a mart cut by region through its OCG has a digest (regions.region_column). A
     synced mart with another rule, here the monthly counts (no ocg_id; cut by the ROCU of
     their force), is brought up to date from its own rows, and every file still equals a
@@ -217,8 +219,11 @@ def test_a_synced_mart_cut_by_another_rule_hashes_its_own_rows(two_nights, tmp_p
     monkeypatch.setitem(SYNCED_MART_KEYS, "disruptions_monthly", monthly_key)
     assert REGIONAL_ROWS["disruptions_monthly"] == "rocu = $rocu"
 
+    caplog.set_level(logging.INFO, logger="disruptions.publish.incremental")
     publish_marts(settings, "run-2-again")
 
+    synced = [record.getMessage() for record in caplog.records]
+    assert sum('"disruptions_monthly" brought up to date' in line for line in synced) == 11
     full = published_files(two_nights["full"])
     again = published_files(settings)
     assert sorted(again) == sorted(full)
