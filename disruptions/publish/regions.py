@@ -99,12 +99,13 @@ def region_column(mart: str) -> str | None:
 def with_digest_slices(
     plans: dict[str, list[Copy]], digests: dict[str, str]
 ) -> dict[str, list[Copy]]:
-    """Each regional plan, its marts cut by OCG_OWNED reading their rows' hashes from the
-    mart's digest (`digests`: mart -> digest table tagged with region_column)."""
+    """Each regional plan, its marts that have a digest reading their rows' hashes from it
+    (`digests`: mart -> digest table tagged with region_column; only marts cut by
+    OCG_OWNED have one)."""
 
     def sliced(copy: Copy, rocu: str) -> Copy:
         digest = digests.get(copy.table) if copy.schema == "marts" else None
-        if digest is None or region_column(copy.table) is None:
+        if digest is None:
             return copy
         return dataclasses.replace(
             copy, digest=DigestSlice(digest, "region = $rocu", {"rocu": rocu})
